@@ -1,0 +1,363 @@
+"""The pipeline: manifest -> posts -> pandoc AST -> transforms -> lint -> HTML fragments -> Book.
+
+`compile_book` never raises for problems in posts: they come back as Diagnostics. Only a problem
+with the manifest itself (FatalError) stops it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from compiler import lint, pandoc
+from compiler.book import Book, Chapter, Metadata, Part, build_time
+from compiler.diagnostics import Diagnostic, Severity, diag, sort_key
+from compiler.manifest import LoadedManifest
+from compiler.paths import OutsideBook, confine, relative, walk_posts
+from compiler.sources import Post, load_post
+from compiler.transforms import stringify, walk
+from compiler.transforms.boilerplate import remove_boilerplate
+from compiler.transforms.headings import normalise_headings
+from compiler.transforms.ids import Heading, assign_ids, local_id, unique
+from compiler.transforms.links import LinkContext, Routes, resolve_image, resolve_link
+from compiler.transforms.sanitize import clean_attr, clean_html, is_dangerous
+
+_GENERATED_IDS = re.compile(r'\b(id|href)="(#?)(fn\d+|fnref\d+(?:-\d+)?|footnotes|cb\d+(?:-\d+)?)"')
+_IMG_NO_ALT = re.compile(r"<img(?![^>]*\balt=)")
+HTML_OPTIONS = {"wrap_text": "wrap-none"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file the manifest puts in the book, and where."""
+    post: Post
+    kind: str            # chapter | front | back
+    part: int | None     # index into manifest parts, if any
+
+
+@dataclass
+class Draft:
+    """A chapter between stages (mutable only inside this module)."""
+    entry: Entry
+    slug: str
+    title: str
+    blocks: list
+    headings: list[Heading]
+    idmap: dict[str, str]
+    unfinished: bool = False
+
+
+def compile_book(loaded: LoadedManifest) -> tuple[Book, list[Diagnostic]]:
+    m, root = loaded.manifest, loaded.root
+    problems: list[Diagnostic] = []
+    entries = select(loaded, problems)
+    for e in entries:
+        problems += [d for d in e.post.diagnostics if not (e.kind != "chapter" and d.code in ("CB103", "CB104"))]
+    drafts = parse(loaded, entries, problems)
+    drafts = apply_draft_policy(loaded, drafts, problems)
+    dedupe_slugs(drafts, problems)
+    routes = Routes()
+    taken: set[str] = set()
+    for d in drafts:
+        d.slug = unique(d.slug, taken)
+    for d in drafts:
+        d.blocks, d.idmap, d.headings = assign_ids(d.blocks, d.slug, taken)
+        post = d.entry.post
+        names = [d.slug, post.slug, post.rel, relative(root, post.path.parent) + "/" + post.slug, *post.aliases]
+        if post.date:
+            names += [f"{post.date:%Y/%m/%d}/{post.slug}", f"{post.date:%Y/%m}/{post.slug}", f"{post.date:%Y}/{post.slug}"]
+        routes.add(d.slug, names, d.idmap)
+    assets: dict[str, Path] = {}
+    for d in drafts:
+        d.blocks = finish_links(d, loaded, routes, assets, problems)
+    body_entries = [d for d in drafts if d.entry.kind == "chapter"]
+    problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
+    htmls = render_html(drafts, problems)
+    chapters = [to_chapter(d, html) for d, html in zip(drafts, htmls)]
+    book = Book(
+        meta=metadata(loaded, [c for c in chapters if c.kind == "chapter"]),
+        root=root,
+        front=tuple(c for c in chapters if c.kind == "front"),
+        parts=group_parts(loaded, drafts, chapters),
+        back=tuple(c for c in chapters if c.kind == "back"),
+        assets=assets,
+        network=m.network,
+    )
+    return book, sorted(set(problems), key=sort_key)
+
+
+# --- selection ---------------------------------------------------------------------------------
+
+def select(loaded: LoadedManifest, problems: list[Diagnostic]) -> list[Entry]:
+    m = loaded.manifest
+    entries: list[Entry] = []
+    entries += _listed(loaded, m.front_matter, ("front_matter",), "front", None, problems)
+    if m.chapters is not None:
+        entries += _listed(loaded, m.chapters, ("chapters",), "chapter", None, problems)
+    elif m.parts is not None:
+        for i, part in enumerate(m.parts):
+            entries += _listed(loaded, part.chapters, ("parts", i, "chapters"), "chapter", i, problems)
+    else:
+        entries += _series(loaded, problems)
+    entries += _listed(loaded, m.back_matter, ("back_matter",), "back", None, problems)
+    return entries
+
+
+def _listed(loaded, paths, key, kind, part, problems) -> list[Entry]:
+    out = []
+    for i, name in enumerate(paths):
+        path = _resolve_entry(loaded, name, key + (i,), problems)
+        if path is not None:
+            out.append(Entry(load_post(path, relative(loaded.root, path)), kind, part))
+    return out
+
+
+def _resolve_entry(loaded: LoadedManifest, name: str, key: tuple, problems) -> Path | None:
+    where = ".".join(str(k) for k in key)
+    try:
+        path = confine(loaded.root, name)
+    except OutsideBook:
+        problems.append(diag("CB100", loaded.name, loaded.line(*key),
+                             f"{where}: {name} is outside the book folder; move it into the folder of {loaded.name}"))
+        return None
+    if not path.is_file():
+        problems.append(diag("CB100", loaded.name, loaded.line(*key),
+                             f"{where}: {name} does not exist; fix the path (relative to {loaded.name})"))
+        return None
+    return path
+
+
+def _series(loaded: LoadedManifest, problems) -> list[Entry]:
+    s, root = loaded.manifest.series, loaded.root
+    try:
+        folder = confine(root, s.from_)
+    except OutsideBook:
+        problems.append(diag("CB100", loaded.name, loaded.line("series", "from"), f"series.from: {s.from_} is outside the book folder"))
+        return []
+    if not folder.is_dir():
+        problems.append(diag("CB100", loaded.name, loaded.line("series", "from"), f"series.from: folder {s.from_} does not exist"))
+        return []
+    wanted = {t.casefold() for t in s.tags}
+    posts = []
+    for path in walk_posts(root, folder):
+        try:
+            real = confine(root, path)
+        except OutsideBook:
+            problems.append(diag("CB100", relative(root, path), None, "links to a file outside the book folder: skipped"))
+            continue
+        rel = relative(root, path)
+        if any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(path.name, pat) for pat in s.exclude):
+            continue
+        post = load_post(real, rel)
+        if wanted and not wanted & {t.casefold() for t in post.tags}:
+            continue
+        posts.append(post)
+    if s.order == "date":
+        posts.sort(key=lambda p: (p.date is None, p.date.replace(tzinfo=None) if p.date else 0, p.title.casefold()))
+    elif s.order == "title":
+        posts.sort(key=lambda p: p.title.casefold())
+    if not posts:
+        problems.append(diag("CB100", loaded.name, loaded.line("series"), "series: no post matches; check `from` and `tags`",
+                             Severity.WARNING))
+    return [Entry(p, "chapter", None) for p in posts]
+
+
+# --- parse and normalise -----------------------------------------------------------------------
+
+def _reader_format(flavor: str) -> str:
+    base = re.split(r"[+-]", flavor, maxsplit=1)[0]
+    return flavor + ("-yaml_metadata_block" if base in ("markdown", "markdown_mmd", "markdown_phpextra") else "")
+
+
+def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnostic]) -> list[Draft]:
+    m = loaded.manifest
+    readable = [e for e in entries if not any(d.code in ("CB100", "CB113") for d in e.post.diagnostics)]
+    results = pandoc.read_many([e.post.body for e in readable], _reader_format(m.markdown_flavor))
+    drafts = []
+    used_rules: set[int] = set()
+    for entry, result in zip(readable, results):
+        post = entry.post
+        if result.error:
+            problems.append(diag("CB115", post.rel, None, f"pandoc could not read this post: {result.error}"))
+            continue
+        blocks, used = remove_boilerplate(result.value["blocks"], m.boilerplate)
+        used_rules |= used
+        title = post.title
+        if entry.kind != "chapter" and "title" not in post.meta:
+            title, blocks = _title_from_heading(blocks, title)
+        problems += lint.heading_jumps(post, blocks)
+        blocks = normalise_headings(blocks, title)
+        found = lint.empty_sections(post, blocks) + lint.editorial_notes(post, blocks, m.editorial_notes)
+        problems += found
+        drafts.append(Draft(entry, post.slug, title, blocks, [], {}, unfinished=bool(found)))
+    for i, rule in enumerate(m.boilerplate):
+        if i not in used_rules and drafts:
+            problems.append(diag("CB118", loaded.name, loaded.line("boilerplate", i), f"boilerplate rule {i + 1} removed nothing"))
+    return drafts
+
+
+def _title_from_heading(blocks: list, fallback: str) -> tuple[str, list]:
+    for i, block in enumerate(blocks):
+        if block["t"] == "Header":
+            return " ".join(stringify(block["c"][2]).split()), blocks[:i] + blocks[i + 1:]
+    return fallback, blocks
+
+
+def apply_draft_policy(loaded: LoadedManifest, drafts: list[Draft], problems: list[Diagnostic]) -> list[Draft]:
+    """`draft: true`, or unfinished (empty sections, editorial notes) unless `draft: false`."""
+    policy = loaded.manifest.drafts
+    kept = []
+    for d in drafts:
+        post = d.entry.post
+        is_draft = post.draft is True or (post.draft is None and d.unfinished)
+        d.unfinished = is_draft
+        if not is_draft or policy == "include":
+            kept.append(d)
+            continue
+        why = "marked `draft: true`" if post.draft else "unfinished (empty sections or editorial notes)"
+        line = post.meta_line("draft") if post.draft else post.meta_line("title")
+        if policy == "exclude":
+            problems.append(diag("CB111", post.rel, line, f"draft ({why}): left out of the book", Severity.INFO))
+            continue
+        severity = Severity.ERROR if policy == "error" else Severity.WARNING
+        problems.append(diag("CB111", post.rel, line, f"draft ({why}): included; set `drafts: exclude` to leave drafts out", severity))
+        kept.append(d)
+    return kept
+
+
+def dedupe_slugs(drafts: list[Draft], problems: list[Diagnostic]) -> None:
+    seen: dict[str, str] = {}
+    for d in drafts:
+        if d.slug in seen:
+            post = d.entry.post
+            problems.append(diag("CB108", post.rel, post.meta_line("slug"),
+                                 f"slug {d.slug!r} is also used by {seen[d.slug]}; this chapter gets a numbered id. "
+                                 "Set a distinct `slug:` in its front matter"))
+        else:
+            seen[d.slug] = d.entry.post.rel
+
+
+# --- links, images, unsafe HTML: one walk per chapter -------------------------------------------
+
+def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict, problems: list[Diagnostic]) -> list:
+    post, m = d.entry.post, loaded.manifest
+    ctx = LinkContext(d.slug, post.path.parent, loaded.root, routes, m.site_url, m.network)
+
+    def report(code, needle, message):
+        problems.append(diag(code, post.rel, post.locate(needle) if needle else None, message))
+
+    def attrs(element, index):
+        attr, dropped = clean_attr(element["c"][index])
+        if element["t"] != "Header" and attr[0] and not attr[0].startswith(d.slug + "--"):
+            attr = [f"{d.slug}--{attr[0]}", attr[1], attr[2]]
+        if dropped:
+            report("CB112", dropped[0], f"attribute(s) {', '.join(dropped)} removed (scripts are not allowed)")
+        if attr is element["c"][index]:
+            return None
+        c = list(element["c"])
+        c[index] = attr
+        return {"t": element["t"], "c": c}
+
+    def link(el):
+        attr, inlines, (url, title) = el["c"]
+        out = resolve_link(url, ctx)
+        if out.code:
+            report(out.code, url, out.message)
+        cleaned, _ = clean_attr(attr)
+        inlines = walk(inlines, handlers)
+        if out.url is None:
+            return {"t": "Span", "c": [["", [], []], inlines]}
+        return {"t": "Link", "c": [cleaned, inlines, [out.url, title]]}
+
+    def image(el):
+        attr, alt, (url, title) = el["c"]
+        out = resolve_image(url, ctx)
+        if out.code:
+            report(out.code, url, out.message)
+        cleaned, _ = clean_attr(attr)
+        if out.href is not None:
+            if out.source is not None:
+                assets[out.href] = out.source
+            return {"t": "Image", "c": [cleaned, alt, [out.href, title]]}
+        if out.code == "CB117":
+            text = alt or [{"t": "Str", "c": url}]
+            return {"t": "Link", "c": [["", ["remote-image"], []], text, [url, title]]}
+        return {"t": "Span", "c": [["", ["missing-image"], []], alt]}
+
+    def raw(el):
+        fmt, text = el["c"]
+        if fmt.lower() not in ("html", "html5", "html4"):
+            return []
+        if is_dangerous(text):
+            report("CB112", text.strip().split("\n")[0][:40], f"raw HTML with script-like content sanitised: {text.strip()[:60]!r}")
+        return None
+
+    handlers = {
+        "Link": link, "Image": image, "RawBlock": raw, "RawInline": raw,
+        **{t: (lambda el, i=i: attrs(el, i)) for t, i in (("Div", 0), ("Span", 0), ("Code", 0), ("CodeBlock", 0),
+                                                        ("Header", 1), ("Table", 0), ("Figure", 0))},
+    }
+    return walk(d.blocks, handlers)
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+def render_html(drafts: list[Draft], problems: list[Diagnostic]) -> list[str]:
+    docs = [{"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": d.blocks} for d in drafts]
+    results = pandoc.write_many(docs, "html5", HTML_OPTIONS)
+    out = []
+    for d, result in zip(drafts, results):
+        if result.error:
+            problems.append(diag("CB115", d.entry.post.rel, None, f"pandoc could not render this post: {result.error}"))
+            out.append("")
+            continue
+        out.append(finish_html(result.value, d.slug))
+    return out
+
+
+def finish_html(html: str, slug: str) -> str:
+    """Scope pandoc's generated ids (footnotes, code lines) to the chapter, then sanitise."""
+    html = _GENERATED_IDS.sub(lambda m: f'{m[1]}="{m[2]}{slug}--{m[3]}"', html)
+    return _IMG_NO_ALT.sub('<img alt=""', clean_html(html))
+
+
+def to_chapter(d: Draft, html: str) -> Chapter:
+    post = d.entry.post
+    return Chapter(
+        slug=d.slug, title=d.title, source=post.rel, kind=d.entry.kind, date=post.date, tags=post.tags,
+        description=post.description, ast={"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": d.blocks},
+        html=html, headings=tuple(d.headings), draft=d.unfinished,
+    )
+
+
+def group_parts(loaded: LoadedManifest, drafts: list[Draft], chapters: list[Chapter]) -> tuple[Part, ...]:
+    body = [(d, c) for d, c in zip(drafts, chapters) if c.kind == "chapter"]
+    if loaded.manifest.parts is None:
+        return (Part(None, None, tuple(c for _, c in body)),)
+    taken = {c.slug for c in chapters}
+    parts = []
+    for i, part in enumerate(loaded.manifest.parts):
+        slug = unique("part-" + local_id(part.title), taken)
+        parts.append(Part(part.title, slug, tuple(c for d, c in body if d.entry.part == i)))
+    return tuple(parts)
+
+
+def metadata(loaded: LoadedManifest, chapters: list[Chapter]) -> Metadata:
+    m = loaded.manifest
+    cover = None
+    if m.cover:
+        try:
+            cover = confine(loaded.root, m.cover)
+        except OutsideBook:
+            cover = None
+    dates = sorted(c.date for c in chapters if c.date)
+    date = m.date.isoformat() if m.date else (f"{dates[-1]:%Y-%m-%d}" if dates else None)
+    subjects = tuple(dict.fromkeys(t for c in chapters for t in c.tags))
+    return Metadata(
+        title=m.title, subtitle=m.subtitle, authors=tuple(m.authors), language=m.language,
+        identifier=m.book_identifier, date=date, modified=build_time(), publisher=m.publisher, rights=m.rights,
+        description=m.description, subjects=subjects, cover=cover if cover and cover.is_file() else None,
+        site_url=m.site_url, series=m.series.name if m.series else None, slug=local_id(m.title) or "book",
+    )

@@ -1,0 +1,85 @@
+"""Backends turn a Book into files. Built-ins and plugins register the same way: an entry point in
+the group `chapbook.backends` naming a class with `name`, `options_model` and `build(...)`.
+
+A backend writes to a temporary path beside its target and moves the finished file into place
+(see `compiler.output`), so a failed build leaves the previous good output untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from compiler.book import Book
+from compiler.diagnostics import Diagnostic, FatalError
+from compiler.themes import Theme
+
+GROUP = "chapbook.backends"
+
+
+class BackendOptions(BaseModel):
+    """Base for a backend's options (`outputs.<name>` in book.yml): unknown keys are refused."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass
+class BuildContext:
+    """What every backend gets besides the book: where to write and what else this run builds."""
+    out_dir: Path
+    theme: Theme
+    formats: tuple[str, ...]                    # every format built in this run, in order
+    outputs: dict[str, list[Path]] = field(default_factory=dict)   # filled as backends finish
+    diagnostics: list[Diagnostic] = field(default_factory=list)    # backends append problems here
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+    options_model: type[BackendOptions]
+
+    def build(self, book: Book, options: BackendOptions, ctx: BuildContext) -> list[Path]: ...
+
+
+def registry() -> dict[str, type]:
+    """Installed backends by name. Duplicate names are refused."""
+    found: dict[str, type] = {}
+    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+        if ep.name in found:
+            raise FatalError(f"two installed backends are both named {ep.name!r}; uninstall one", 2)
+        found[ep.name] = ep
+    return found
+
+
+def load_backend(name: str):
+    eps = registry()
+    if name not in eps:
+        raise FatalError(f"unknown output format {name!r}; installed: {', '.join(sorted(eps)) or 'none'}", 2)
+    try:
+        cls = eps[name].load()
+    except Exception as exc:  # a broken plugin must not crash the CLI with a traceback
+        raise FatalError(f"backend {name!r} ({eps[name].value}) cannot be loaded: {exc}", 2) from None
+    return cls()
+
+
+def option_models() -> dict[str, type[BaseModel]]:
+    """Options model of every installed backend that loads (for manifest validation)."""
+    models = {}
+    for name in registry():
+        try:
+            models[name] = load_backend(name).options_model
+        except FatalError:
+            models[name] = BackendOptions
+    return models
+
+
+# Order in which formats are built: HTML last, so it can link the PDF and EPUB of the same run.
+PREFERRED_ORDER = ("epub", "pdf", "docx")
+
+
+def build_order(formats: list[str]) -> list[str]:
+    known = [f for f in PREFERRED_ORDER if f in formats]
+    return known + [f for f in formats if f not in known and f != "html"] + (["html"] if "html" in formats else [])

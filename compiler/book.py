@@ -1,0 +1,95 @@
+"""The Book: the one model every backend receives (metadata, parts, chapters, assets, outline)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from compiler.transforms.ids import Heading
+
+
+@dataclass(frozen=True)
+class Chapter:
+    slug: str                       # also the chapter's element id
+    title: str
+    source: str                     # relative to the book folder
+    kind: str                       # "chapter", "front" or "back"
+    date: datetime | None
+    tags: tuple[str, ...]
+    description: str | None
+    ast: dict                       # transformed pandoc AST (without the title heading)
+    html: str                       # sanitised HTML fragment of the body (headings from h2)
+    headings: tuple[Heading, ...]   # the body's outline, levels as rendered (title = 1)
+    draft: bool = False
+
+
+@dataclass(frozen=True)
+class Part:
+    title: str | None               # None: chapters not grouped into parts
+    slug: str | None
+    chapters: tuple[Chapter, ...]
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    subtitle: str | None
+    authors: tuple[str, ...]
+    language: str
+    identifier: str
+    date: str | None                # YYYY-MM-DD
+    modified: datetime              # SOURCE_DATE_EPOCH when set
+    publisher: str | None
+    rights: str | None
+    description: str | None
+    subjects: tuple[str, ...]
+    cover: Path | None
+    site_url: str | None
+    series: str | None
+    slug: str                       # file name for outputs
+
+
+@dataclass(frozen=True)
+class Book:
+    meta: Metadata
+    root: Path                      # the book folder (resolved); nothing is read outside it
+    front: tuple[Chapter, ...]
+    parts: tuple[Part, ...]
+    back: tuple[Chapter, ...]
+    assets: dict[str, Path] = field(default_factory=dict)   # href used in HTML ("assets/…") -> file
+    network: bool = False
+
+    @property
+    def chapters(self) -> tuple[Chapter, ...]:
+        """Body chapters in reading order."""
+        return tuple(c for part in self.parts for c in part.chapters)
+
+    @property
+    def all_chapters(self) -> tuple[Chapter, ...]:
+        return self.front + self.chapters + self.back
+
+    @property
+    def has_parts(self) -> bool:
+        return any(p.title for p in self.parts)
+
+    def chapter_of(self) -> dict[str, str]:
+        """Element id -> slug of the chapter holding it (for backends that split files)."""
+        owner: dict[str, str] = {}
+        for chapter in self.all_chapters:
+            owner[chapter.slug] = chapter.slug
+            for heading in chapter.headings:
+                owner[heading.id] = chapter.slug
+        for part in self.parts:
+            if part.slug:
+                owner[part.slug] = part.slug
+        return owner
+
+
+def build_time() -> datetime:
+    """SOURCE_DATE_EPOCH when set (reproducible builds), else now; always UTC, whole seconds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(timezone.utc).replace(microsecond=0)

@@ -1,0 +1,112 @@
+"""Lint rules over posts: what an editor would flag before the book goes out.
+
+Each rule is a small function returning Diagnostics with the post's file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import combinations
+
+from compiler.diagnostics import Diagnostic, diag
+from compiler.sources import Post
+from compiler.transforms import stringify
+
+_WORD = re.compile(r"[\w.]+", re.UNICODE)
+_STOP = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "how", "why", "what", "is", "are",
+         "my", "your", "our", "at", "by", "from", "as", "be", "it", "this", "that", "i", "you", "we"}
+_SKIP_TEXT = {"CodeBlock", "RawBlock", "HorizontalRule"}
+
+
+def locate_heading(post: Post, text: str, after: int = 0) -> int | None:
+    """The line of a heading with this text (ATX `#` or setext), at or after line `after`."""
+    words = text.split()
+    probe = " ".join(words[:6]) if words else text
+    for needle in (probe, words[0] if words else ""):
+        if not needle:
+            continue
+        line = post.locate(needle, after)
+        if line is not None:
+            return line
+    return None
+
+
+def empty_sections(post: Post, blocks: list) -> list[Diagnostic]:
+    """A heading followed directly by a heading of the same or a higher level, or by nothing."""
+    found, after = [], 0
+    for i, block in enumerate(blocks):
+        if block["t"] != "Header":
+            continue
+        text = " ".join(stringify(block["c"][2]).split())
+        line = locate_heading(post, text, after) or after
+        after = (line or after) + 1
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if nxt is None or (nxt["t"] == "Header" and nxt["c"][0] <= block["c"][0]):
+            found.append(diag("CB101", post.rel, line or None, f"section \u201c{text}\u201d is empty; write it or remove the heading"))
+    return found
+
+
+def editorial_notes(post: Post, blocks: list, patterns: list[str]) -> list[Diagnostic]:
+    """Notes to self left in the prose (TODO, TK, "Expand each of these"); code is not searched."""
+    compiled = [re.compile(p) for p in patterns]
+    found, after = [], 0
+    for block in blocks:
+        if block["t"] in _SKIP_TEXT:
+            continue
+        text = " ".join(stringify(block).split())
+        for rx in compiled:
+            match = rx.search(text)
+            if match:
+                line = post.locate(match.group(0), after)
+                after = line or after
+                found.append(diag("CB102", post.rel, line, f"editorial note left in the text: \u201c{_excerpt(text, match)}\u201d"))
+    return found
+
+
+def heading_jumps(post: Post, blocks: list) -> list[Diagnostic]:
+    """A heading more than one level deeper than the one before it (## then ####), as written."""
+    found, prev, after = [], None, 0
+    for block in blocks:
+        if block["t"] != "Header":
+            continue
+        level = block["c"][0]
+        text = " ".join(stringify(block["c"][2]).split())
+        line = locate_heading(post, text, after)
+        after = (line or after) + 1
+        if prev is not None and level > prev + 1:
+            found.append(diag("CB106", post.rel, line, f"heading \u201c{text}\u201d jumps from level {prev} to {level}; "
+                              f"the book closes the gap, but check the structure"))
+        prev = level
+    return found
+
+
+def _excerpt(text: str, match: re.Match) -> str:
+    start, end = max(0, match.start() - 20), min(len(text), match.end() + 40)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+
+
+def _tokens(text: str) -> frozenset[str]:
+    return frozenset(w for w in (m.group(0).lower().strip(".") for m in _WORD.finditer(text)) if w and w not in _STOP)
+
+
+def similar_posts(posts: list[tuple[Post, list[str]]]) -> list[Diagnostic]:
+    """Pairs of posts that look like versions of one text: near-identical titles or shared headings."""
+    found = []
+    titles = [(_tokens(p.title), frozenset(h.casefold() for h in heads)) for p, heads in posts]
+    index: dict[str, list[int]] = {}
+    for i, (words, _) in enumerate(titles):
+        for w in words:
+            index.setdefault(w, []).append(i)
+    candidates = {pair for ids in index.values() if len(ids) <= 50 for pair in combinations(ids, 2)}
+    for i, j in sorted(candidates):
+        (ta, ha), (tb, hb) = titles[i], titles[j]
+        small, big = sorted((ta, tb), key=len)
+        title_like = len(small) >= 2 and (small <= big or len(ta & tb) / len(ta | tb) >= 0.75)
+        heads_like = min(len(ha), len(hb)) >= 3 and len(ha & hb) / len(ha | hb) >= 0.5
+        if title_like or heads_like:
+            a, b = posts[i][0], posts[j][0]
+            why = "similar titles" if title_like else "mostly the same headings"
+            found.append(diag("CB109", b.rel, b.meta_line("title"),
+                              f"\u201c{b.title}\u201d and \u201c{a.title}\u201d ({a.rel}) look like versions of one text "
+                              f"({why}); keep one, or exclude the other"))
+    return found

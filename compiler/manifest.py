@@ -1,0 +1,206 @@
+"""`book.yml`: what goes into the book, in what order, and the book's metadata.
+
+The schema refuses unknown keys and reports every problem at once, each with file, line and key
+path. Backend options (`outputs.<name>`) are validated by each backend's own options model.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date as Date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from compiler import yamlsafe
+from compiler.diagnostics import FatalError
+
+DEFAULT_EDITORIAL_NOTES = [r"(?i)\bexpand each of these\b", r"\bTODO\b", r"\bTK\b", r"\bFIXME\b", r"\bXXX\b"]
+MARKDOWN_FLAVORS = ("commonmark_x", "commonmark", "gfm", "markdown", "markdown_strict", "markdown_mmd", "markdown_phpextra")
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Series(_Strict):
+    from_: str = Field(alias="from", description="Folder searched recursively for .md and .markdown posts")
+    tags: list[str] = Field(default_factory=list, description="A post is taken when it has any of these tags")
+    exclude: list[str] = Field(default_factory=list, description="Paths or glob patterns (relative to the book folder) to leave out")
+    order: Literal["date", "title", "manifest"] = Field("date", description="Chapter order")
+    name: str | None = Field(None, description="Series (collection) name, for EPUB `belongs-to-collection`")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Part(_Strict):
+    title: str
+    chapters: list[str]
+
+
+class BoilerplateRule(_Strict):
+    kind: Literal["blockquote", "paragraph", "div", "heading", "any"] = "any"
+    starts_with: str | None = None
+    contains: str | None = None
+    matches: str | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self):
+        if not (self.starts_with or self.contains or self.matches):
+            raise ValueError("a boilerplate rule needs one of starts_with, contains or matches")
+        if self.matches:
+            re.compile(self.matches)
+        return self
+
+
+class Manifest(_Strict):
+    title: str
+    subtitle: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    language: str = "en"
+    identifier: str | None = None
+    date: Date | None = None
+    publisher: str | None = None
+    rights: str | None = None
+    description: str | None = None
+    cover: str | None = None
+    site_url: str | None = None
+    chapters: list[str] | None = None
+    parts: list[Part] | None = None
+    series: Series | None = None
+    front_matter: list[str] = Field(default_factory=list)
+    back_matter: list[str] = Field(default_factory=list)
+    boilerplate: list[BoilerplateRule] = Field(default_factory=list)
+    drafts: Literal["include", "warn", "exclude", "error"] = "warn"
+    editorial_notes: list[str] = Field(default_factory=lambda: list(DEFAULT_EDITORIAL_NOTES))
+    markdown_flavor: str = "commonmark_x"
+    network: bool = False
+    theme: str = "default"
+    outputs: dict[str, dict] = Field(default_factory=dict)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("the title is empty")
+        return v
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        if not _BCP47.match(v):
+            raise ValueError(f"{v!r} is not a BCP 47 language tag (like en, en-GB, pt-BR)")
+        return v
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("site_url must be an absolute http(s) URL, like https://example.com")
+        return v.rstrip("/") + "/" if v else v
+
+    @field_validator("markdown_flavor")
+    @classmethod
+    def _flavor(cls, v: str) -> str:
+        base = re.split(r"[+-]", v, maxsplit=1)[0]
+        if base not in MARKDOWN_FLAVORS:
+            raise ValueError(f"unknown markdown flavor {base!r}; use one of {', '.join(MARKDOWN_FLAVORS)}")
+        return v
+
+    @field_validator("editorial_notes")
+    @classmethod
+    def _patterns(cls, v: list[str]) -> list[str]:
+        for pattern in v:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _one_content_source(self):
+        given = [k for k in ("chapters", "parts", "series") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("say what goes in the book with exactly one of `chapters`, `parts` or `series`"
+                             + (f" (found {', '.join(given)})" if given else ""))
+        return self
+
+    @property
+    def book_identifier(self) -> str:
+        """The manifest's identifier, or a stable urn:uuid derived from the title."""
+        return self.identifier or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'chapbook:' + self.title)}"
+
+
+@dataclass(frozen=True)
+class LoadedManifest:
+    manifest: Manifest
+    path: Path                      # the manifest file (resolved)
+    root: Path                      # the book folder (resolved): nothing outside it is read
+    lines: dict[tuple, int]         # key path -> line, for messages about entries
+
+    def line(self, *key) -> int | None:
+        return yamlsafe.line_of(yamlsafe.YamlDoc(None, self.lines), key)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None = None) -> LoadedManifest:
+    """Read and validate `book.yml`.
+
+    Raises FatalError (exit 2) listing every problem, each with file:line and key path.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise FatalError("manifest not found; pass its path or run where book.yml is", 2, path) from None
+    except UnicodeDecodeError as exc:
+        raise FatalError(f"manifest is not UTF-8 (byte {exc.start}); save it as UTF-8", 2, path) from None
+    except OSError as exc:
+        raise FatalError(f"cannot read manifest: {exc.strerror}", 2, path) from None
+    try:
+        doc = yamlsafe.load(text)
+    except yamlsafe.YamlSyntaxError as exc:
+        raise FatalError(exc.message, 2, path, exc.line) from None
+    if not isinstance(doc.data, dict):
+        raise FatalError("the manifest must be a mapping of keys (title: …, chapters: …)", 2, path, 1)
+    problems: list[str] = []
+    manifest = None
+    try:
+        manifest = Manifest.model_validate(doc.data)
+    except ValidationError as exc:
+        problems += [_describe(path, doc, err) for err in exc.errors()]
+    for name, options in (doc.data.get("outputs") or {}).items() if isinstance(doc.data.get("outputs"), dict) else []:
+        model = (option_models or {}).get(name)
+        if option_models is not None and model is None:
+            line = yamlsafe.line_of(doc, ("outputs", name))
+            problems.append(f"{path}:{line}: outputs.{name}: unknown output format; known: {', '.join(sorted(option_models))}")
+        elif model is not None:
+            try:
+                model.model_validate(options or {})
+            except ValidationError as exc:
+                problems += [_describe(path, doc, err, ("outputs", name)) for err in exc.errors()]
+    if problems or manifest is None:
+        problems.sort(key=lambda p: int(m.group(1)) if (m := re.search(r":(\d+): ", p)) else 0)
+        raise FatalError(f"{len(problems)} problem(s) in the manifest:\n" + "\n".join(problems), 2)
+    resolved = path.resolve()
+    return LoadedManifest(manifest, resolved, resolved.parent, doc.lines)
+
+
+def _describe(path: Path, doc: yamlsafe.YamlDoc, err: dict, prefix: tuple = ()) -> str:
+    loc = prefix + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    line = yamlsafe.line_of(doc, loc)
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown key {key!r}; check its spelling against the manifest reference in the README"
+    elif err["type"] == "missing":
+        msg = f"{key}: required key is missing"
+    else:
+        msg = f"{key}: {err['msg'].removeprefix('Value error, ')}"
+    return f"{path}:{line}: {msg}"

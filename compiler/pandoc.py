@@ -1,0 +1,143 @@
+"""The only module that runs pandoc.
+
+A whole book is parsed and rendered by a small pool of long-lived `pandoc lua` processes (one per
+core, two at most), each fed one post at a time. Posts are never concatenated into one pandoc call
+(metadata, footnotes and `---` blocks would leak across posts), and pandoc is not started once per
+post (its start-up and syntax-definition loading would be paid by every post). Each request has a
+time limit and each process a heap cap: a post that hangs or explodes pandoc is reported, the
+process is restarted, and the rest of the book goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypandoc
+
+WORKER_SCRIPT = Path(__file__).with_name("pandoc_worker.lua")
+TIME_LIMIT = float(os.environ.get("CHAPBOOK_PANDOC_TIMEOUT", "30"))
+HEAP_LIMIT = os.environ.get("CHAPBOOK_PANDOC_HEAP", "2g")
+
+
+@dataclass(frozen=True)
+class Result:
+    value: object | None      # parsed AST (read) or text (write)
+    error: str | None = None
+
+
+def pandoc_path() -> str:
+    return pypandoc.get_pandoc_path()
+
+
+def pandoc_version() -> str:
+    return pypandoc.get_pandoc_version()
+
+
+def read_many(texts: list[str], fmt: str) -> list[Result]:
+    """Parse each Markdown text into pandoc's JSON AST (a dict)."""
+    requests = [(json.dumps({"op": "read", "format": fmt, "text": t}), None) for t in texts]
+    return _run(requests, lambda answer: answer)
+
+
+def write_many(docs: list[dict], fmt: str, options: dict | None = None) -> list[Result]:
+    """Render each AST dict to `fmt` (for example html) and return the text."""
+    header = json.dumps({"op": "write", "format": fmt, "options": options or {}})
+    requests = [(header, json.dumps(doc)) for doc in docs]
+    return _run(requests, lambda answer: answer["text"])
+
+
+def _workers(count: int) -> int:
+    wanted = int(os.environ.get("CHAPBOOK_PANDOC_WORKERS", "0")) or min(2, os.cpu_count() or 1)
+    return max(1, min(wanted, count))
+
+
+def _run(requests: list[tuple[str, str | None]], unwrap) -> list[Result]:
+    results: list[Result | None] = [None] * len(requests)
+    n = _workers(len(requests))
+    # Each worker answers its share in order; interleaving the shares balances their sizes.
+    slices = [list(range(i, len(requests), n)) for i in range(n)]
+    threads = [threading.Thread(target=_serve, args=(s, requests, results, unwrap)) for s in slices if s]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [r if r is not None else Result(None, "pandoc gave no answer") for r in results]
+
+
+def _serve(indices: list[int], requests, results, unwrap) -> None:
+    """Send `indices` to one pandoc process; restart it after a crash or a time-out."""
+    pending = list(indices)
+    while pending:
+        done = _one_process(pending, requests, results, unwrap)
+        pending = pending[done:]
+
+
+def _one_process(pending: list[int], requests, results, unwrap) -> int:
+    """Run requests until all are answered or one fails the process; return how many were handled."""
+    proc = subprocess.Popen(
+        [pandoc_path(), "+RTS", f"-M{HEAP_LIMIT}", "-RTS", "lua", str(WORKER_SCRIPT)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        encoding="utf-8", bufsize=1 << 20,
+    )
+    answers: queue.Queue = queue.Queue()
+    writer = threading.Thread(target=_feed, args=(proc, [requests[i] for i in pending]), daemon=True)
+    reader = threading.Thread(target=_drain, args=(proc, answers), daemon=True)
+    writer.start()
+    reader.start()
+    handled = 0
+    try:
+        for index in pending:
+            try:
+                line = answers.get(timeout=TIME_LIMIT)
+            except queue.Empty:
+                results[index] = Result(None, f"pandoc took more than {TIME_LIMIT:g} s")
+                return handled + 1
+            if line is None:
+                err = (proc.stderr.read() or "").strip().splitlines()
+                why = err[-1] if err else f"pandoc exited with code {proc.wait()}"
+                if "heap" in why.lower():
+                    why = f"pandoc ran out of memory (heap limit {HEAP_LIMIT})"
+                results[index] = Result(None, why)
+                return handled + 1
+            answer = json.loads(line)
+            if isinstance(answer, dict) and "error" in answer and len(answer) == 1:
+                results[index] = Result(None, answer["error"])
+            else:
+                results[index] = Result(unwrap(answer))
+            handled += 1
+        return handled
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def _feed(proc: subprocess.Popen, requests: list[tuple[str, str | None]]) -> None:
+    try:
+        for header, body in requests:
+            proc.stdin.write(header + "\n")
+            if body is not None:
+                proc.stdin.write(body + "\n")
+        proc.stdin.close()
+    except (BrokenPipeError, OSError, ValueError):
+        pass
+
+
+def _drain(proc: subprocess.Popen, answers: queue.Queue) -> None:
+    try:
+        for line in proc.stdout:
+            answers.put(line)
+    except (OSError, ValueError):
+        pass
+    answers.put(None)

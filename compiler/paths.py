@@ -1,0 +1,38 @@
+"""Every file Chapbook reads is resolved (symlinks followed) and must stay inside the book's folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class OutsideBook(Exception):
+    pass
+
+
+def confine(root: Path, candidate: str | Path, base: Path | None = None) -> Path:
+    """Resolve `candidate` (relative to `base`, default `root`) and refuse anything outside `root`."""
+    base = base or root
+    resolved = Path(os.path.realpath(base / candidate))
+    if resolved != root and root not in resolved.parents:
+        raise OutsideBook(f"{candidate} resolves outside the book folder")
+    return resolved
+
+
+def relative(root: Path, path: Path) -> str:
+    """`path` relative to the book folder, with forward slashes (for messages and JSON)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def walk_posts(root: Path, folder: Path, suffixes=(".md", ".markdown")) -> list[Path]:
+    """Post files under `folder`, recursively, never following directory links (no loops)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.lower().endswith(suffixes) and not name.startswith("."):
+                found.append(Path(dirpath) / name)
+    return found

@@ -1,0 +1,251 @@
+"""Posts: a Markdown file with YAML (`---`) or TOML (`+++`) front matter, decoded and checked.
+
+Nothing here raises on bad input: every problem becomes a Diagnostic with the file and line.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date as Date, datetime
+from pathlib import Path
+
+import frontmatter
+from frontmatter.default_handlers import BaseHandler, YAMLHandler
+
+from compiler import yamlsafe
+from compiler.diagnostics import Diagnostic, diag
+
+DATE_KEYS = {"date", "lastmod", "updated", "modified", "publishdate", "published", "expirydate", "created"}
+_FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")
+
+
+class TOMLHandler(BaseHandler):
+    """`+++` front matter (Hugo), read with the standard library's tomllib."""
+
+    FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+    START_DELIMITER = END_DELIMITER = "+++"
+
+    def load(self, fm: str, **kwargs: object) -> dict:
+        return tomllib.loads(fm)
+
+
+_HANDLERS = [YAMLHandler(), TOMLHandler()]
+
+
+@dataclass(frozen=True)
+class Post:
+    path: Path                 # resolved
+    rel: str                   # relative to the book folder, for messages
+    meta: dict
+    meta_lines: dict           # key path -> file line
+    body: str
+    body_line: int             # file line of the body's first line
+    lines: tuple[str, ...]     # the file's lines, for locating diagnostics
+    title: str
+    slug: str
+    date: datetime | None
+    tags: tuple[str, ...]
+    description: str | None
+    draft: bool | None         # None: not said in front matter
+    aliases: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...] = field(default=())
+
+    def meta_line(self, *key) -> int:
+        return self.meta_lines.get(tuple(key)) or self.meta_lines.get((), 1)
+
+    def locate(self, needle: str, after: int = 0) -> int | None:
+        """The first file line (1-based, at or after `after`) in the body containing `needle`."""
+        start = max(after, self.body_line) - 1
+        for i in range(start, len(self.lines)):
+            if needle in self.lines[i]:
+                return i + 1
+        return None
+
+
+def parse_date(value) -> datetime | None:
+    """ISO 8601 dates and datetimes (a space may separate date and time). Raises ValueError otherwise."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, Date):
+        return datetime(value.year, value.month, value.day)
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a date")
+    text = value.strip()
+    if not re.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$", text):
+        raise ValueError(f"{value!r} is not an ISO 8601 date (YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS+01:00)")
+    return datetime.fromisoformat(text)
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 with or without a BOM; CRLF and CR become LF (line numbers unchanged)."""
+    text = raw.decode("utf-8-sig")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def load_post(path: Path, rel: str) -> Post:
+    """Read one post. Unreadable files give a Post with an error diagnostic and an empty body."""
+    try:
+        text = decode(path.read_bytes())
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        return _broken(path, rel, diag("CB100", rel, line, f"not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"))
+    except OSError as exc:
+        return _broken(path, rel, diag("CB100", rel, None, f"cannot read the file: {exc.strerror}"))
+    return parse_post(text, path, rel)
+
+
+def _broken(path: Path, rel: str, problem: Diagnostic) -> Post:
+    return Post(path, rel, {}, {}, "", 1, (), path.stem, _slug_from_name(path)[1], None, (), None, None, (), (problem,))
+
+
+def parse_post(text: str, path: Path, rel: str) -> Post:
+    problems: list[Diagnostic] = []
+    lines = tuple(text.split("\n"))
+    meta, meta_lines, body, body_line = _split(text, rel, problems)
+    file_date, name_slug = _slug_from_name(path)
+    title = meta.get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):
+        problems.append(diag("CB103", rel, meta_lines.get(("title",), 1),
+                             "no title in the front matter; add `title: …` (the chapter heading)"))
+        title = name_slug.replace("-", " ").capitalize()
+    date = _check_dates(meta, meta_lines, rel, problems)
+    if date is None and file_date is not None:
+        date = file_date
+    description = meta.get("description") or meta.get("summary")
+    if not description:
+        problems.append(diag("CB104", rel, meta_lines.get((), 1),
+                             "no description in the front matter; add `description: …` (used in the book's metadata)"))
+    slug = str(meta.get("slug") or name_slug)
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", slug).strip("-.") or "chapter"
+    draft = meta.get("draft")
+    return Post(
+        path=path, rel=rel, meta=meta, meta_lines=meta_lines, body=body, body_line=body_line, lines=lines,
+        title=str(title).strip(), slug=slug, date=date, tags=_tags(meta),
+        description=str(description).strip() if description else None,
+        draft=draft if isinstance(draft, bool) else None,
+        aliases=tuple(str(a) for a in _as_list(meta.get("aliases")) + _as_list(meta.get("permalink"))),
+        diagnostics=tuple(problems),
+    )
+
+
+def _split(text: str, rel: str, problems: list[Diagnostic]) -> tuple[dict, dict, str, int]:
+    """Front matter (as a dict, with line numbers per key path) and body (with its first line)."""
+    stripped = text.lstrip()
+    lead = text[: len(text) - len(stripped)].count("\n")
+    handler = frontmatter.detect_format(stripped, _HANDLERS)
+    if handler is None:
+        return _recover_unopened(text, rel, problems)
+    try:
+        _, fm, body = handler.FM_BOUNDARY.split(stripped, 2)
+    except ValueError:
+        problems.append(diag("CB113", rel, lead + 1, f"front matter opened with {handler.START_DELIMITER} but never closed; "
+                             f"add a closing {handler.END_DELIMITER} line"))
+        return {}, {}, "", len(text.split("\n")) + 1
+    # Both pieces are suffixes-in-place of the text: their positions give exact file lines.
+    fm_pos = len(text) - len(stripped) + stripped.index(fm, len(handler.START_DELIMITER))
+    fm_line = text.count("\n", 0, fm_pos) + 1
+    body_line = text.count("\n", 0, len(text) - len(body)) + 1
+    meta, meta_lines = _load_meta(handler, fm, fm_line, rel, problems)
+    return meta, meta_lines, body, body_line
+
+
+def _load_meta(handler, fm: str, fm_line: int, rel: str, problems: list[Diagnostic]) -> tuple[dict, dict]:
+    if isinstance(handler, TOMLHandler):
+        try:
+            data = tomllib.loads(fm)
+        except tomllib.TOMLDecodeError as exc:
+            line = re.search(r"line (\d+)", str(exc))
+            problems.append(diag("CB113", rel, fm_line + int(line.group(1)) - 1 if line else fm_line, f"TOML front matter: {exc}"))
+            return {}, {}
+        return data, {(): fm_line}
+    try:
+        doc = yamlsafe.load(fm)
+    except yamlsafe.YamlSyntaxError as exc:
+        problems.append(diag("CB113", rel, fm_line + (exc.line or 1) - 1, f"front matter: {exc.message}"))
+        return {}, {}
+    if doc.data is None:
+        return {}, {(): fm_line}
+    if not isinstance(doc.data, dict):
+        problems.append(diag("CB113", rel, fm_line + 1, "front matter must be a mapping of keys (title: …), "
+                             f"not a {type(doc.data).__name__}"))
+        return {}, {}
+    return doc.data, {path: fm_line + line - 1 for path, line in doc.lines.items()}
+
+
+def _recover_unopened(text: str, rel: str, problems: list[Diagnostic]) -> tuple[dict, dict, str, int]:
+    """A file that starts with `key: value` lines and a lone `---`: front matter missing its opening line."""
+    match = re.match(r"\A((?:[A-Za-z_][\w-]*:.*\n)(?:.*\n)*?)-{3,}[ \t]*\n", text)
+    if match:
+        try:
+            doc = yamlsafe.load(match.group(1))
+        except yamlsafe.YamlSyntaxError:
+            doc = None
+        if doc is not None and isinstance(doc.data, dict) and "title" in doc.data:
+            problems.append(diag("CB114", rel, 1, "front matter has no opening --- line; add one at the top of the file"))
+            body_line = match.group(0).count("\n") + 1
+            return doc.data, dict(doc.lines), text[match.end():], body_line
+    return {}, {}, text, 1
+
+
+def _check_dates(meta: dict, meta_lines: dict, rel: str, problems: list[Diagnostic]) -> datetime | None:
+    """Check every date-like key at any depth; return the post's own date."""
+    found: datetime | None = None
+    for key_path, value in _walk(meta, ()):
+        if str(key_path[-1]).lower() not in DATE_KEYS or value in (None, ""):
+            continue
+        name = ".".join(str(k) for k in key_path)
+        try:
+            parsed = parse_date(value)
+        except ValueError as exc:
+            problems.append(diag("CB105", rel, meta_lines.get(key_path), f"{name}: {exc}"))
+            continue
+        if key_path == ("date",):
+            found = parsed
+    return found
+
+
+def _walk(data, path: tuple):
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, (dict, list)):
+                yield from _walk(value, path + (key,))
+            else:
+                yield path + (key,), value
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            if isinstance(value, (dict, list)):
+                yield from _walk(value, path + (i,))
+
+
+def _slug_from_name(path: Path) -> tuple[datetime | None, str]:
+    stem = path.stem
+    if stem == "index":  # Hugo page bundle: slug/index.md
+        stem = path.parent.name
+    match = _FILENAME_DATE.match(stem)
+    if match:
+        try:
+            return datetime(int(match[1]), int(match[2]), int(match[3])), match[4]
+        except ValueError:
+            return None, match[4]
+    return None, stem
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, (str, int, float))]
+    return []
+
+
+def _tags(meta: dict) -> tuple[str, ...]:
+    tags: list[str] = []
+    for key in ("tags", "categories"):
+        value = meta.get(key)
+        items = [t.strip() for t in value.split(",")] if isinstance(value, str) else _as_list(value)
+        tags += [str(t) for t in items if str(t).strip()]
+    return tuple(dict.fromkeys(tags))

@@ -1,0 +1,100 @@
+"""Themes: a folder of CSS and Jinja2 templates, per medium (`epub/`, `pdf/`, `html/`, `common/`).
+
+A built-in theme lives in the project's `themes/` folder. A book may set `theme:` to a folder of
+its own (inside the book folder); its `theme.yml` may say `extends: <built-in>`, and a file is
+looked up in the book's theme first, then in the theme it extends (default: `default`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from compiler import yamlsafe
+from compiler.diagnostics import FatalError
+from compiler.paths import OutsideBook, confine
+
+
+def builtin_dir() -> Path:
+    """`themes/` beside the package in a checkout, or the installed copy (`compiler/themes`)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "themes", here / "themes"):
+        if (candidate / "default").is_dir():
+            return candidate
+    raise FatalError("built-in themes not found; reinstall chapbook", 2)
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.name for p in builtin_dir().iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    folders: tuple[Path, ...]   # lookup order: the book's own theme first
+
+    def find(self, relpath: str) -> Path | None:
+        for folder in self.folders:
+            candidate = folder / relpath
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def read(self, relpath: str) -> str:
+        path = self.find(relpath)
+        if path is None:
+            raise FatalError(f"theme {self.name!r} has no file {relpath}", 2)
+        return path.read_text(encoding="utf-8")
+
+    def environment(self, medium: str) -> jinja2.Environment:
+        """Jinja2 with autoescaping, loading `<medium>/…` then `common/…` through the lookup order."""
+        search = [str(f / sub) for f in self.folders for sub in (medium, "common")]
+        return jinja2.Environment(loader=jinja2.FileSystemLoader(search), autoescape=True,
+                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                  keep_trailing_newline=True)
+
+
+def load_theme(name: str, root: Path) -> Theme:
+    builtins = builtin_dir()
+    if (builtins / name).is_dir() and "/" not in name:
+        return Theme(name, _chain(builtins / name, builtins))
+    try:
+        folder = confine(root, name)
+    except OutsideBook:
+        raise FatalError(f"theme {name!r} is outside the book folder", 2) from None
+    if not folder.is_dir():
+        raise FatalError(f"theme {name!r} is neither a built-in theme ({', '.join(builtin_names())}) "
+                         "nor a folder in the book", 2)
+    return Theme(name, _chain(folder, builtins))
+
+
+def _chain(folder: Path, builtins: Path) -> tuple[Path, ...]:
+    chain = [folder]
+    seen = {folder}
+    while True:
+        parent = _extends(chain[-1])
+        if parent is None:
+            parent = "default" if chain[-1] != builtins / "default" else None
+        if parent is None:
+            return tuple(chain)
+        nxt = builtins / parent
+        if nxt in seen or not nxt.is_dir():
+            if not nxt.is_dir():
+                raise FatalError(f"theme {folder.name!r} extends unknown theme {parent!r}", 2)
+            return tuple(chain)
+        chain.append(nxt)
+        seen.add(nxt)
+
+
+def _extends(folder: Path) -> str | None:
+    spec = folder / "theme.yml"
+    if not spec.is_file():
+        return None
+    try:
+        data = yamlsafe.load(spec.read_text(encoding="utf-8")).data or {}
+    except yamlsafe.YamlSyntaxError as exc:
+        raise FatalError(exc.message, 2, spec, exc.line) from None
+    value = data.get("extends") if isinstance(data, dict) else None
+    return str(value) if value else None
