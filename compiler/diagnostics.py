@@ -38,6 +38,15 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB116": (Severity.WARNING, "image missing or refused"),
     "CB117": (Severity.INFO, "remote resource not fetched (network not allowed)"),
     "CB118": (Severity.WARNING, "boilerplate rule matched nothing"),
+    # Backends (reserved ranges: EPUB CB21x, PDF CB22x, HTML CB23x, plugins CB29x)
+    "CB201": (Severity.WARNING, "resource refused (outside the book, unsupported scheme, or network not allowed)"),
+    "CB202": (Severity.WARNING, "cover image missing or unreadable: a generated cover is used"),
+    "CB210": (Severity.WARNING, "EPUB: content adjusted to be valid XHTML"),
+    "CB211": (Severity.WARNING, "EPUB: image could not be embedded"),
+    "CB220": (Severity.WARNING, "PDF: rendering problem reported by WeasyPrint"),
+    "CB221": (Severity.WARNING, "PDF: font not embedded or missing"),
+    "CB230": (Severity.WARNING, "HTML: page problem"),
+    "CB290": (Severity.WARNING, "backend plugin warning"),
 }
 
 
