@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from compiler import lint, pandoc
+from compiler import engines, lint, pandoc
 from compiler.book import Book, Chapter, Metadata, Part, build_time
 from compiler.diagnostics import Diagnostic, Severity, diag, sort_key
 from compiler.manifest import LoadedManifest
@@ -174,7 +174,12 @@ def _reader_format(flavor: str) -> str:
 def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnostic]) -> list[Draft]:
     m = loaded.manifest
     readable = [e for e in entries if not any(d.code in ("CB100", "CB113") for d in e.post.diagnostics)]
-    results = pandoc.read_many([e.post.body for e in readable], _reader_format(m.markdown_flavor))
+    bodies = []
+    for e in readable:
+        text, found = engines.preprocess(e.post.body, e.post.rel, e.post.body_line)
+        bodies.append(text)
+        problems += found
+    results = pandoc.read_many(bodies, _reader_format(m.markdown_flavor))
     drafts = []
     used_rules: set[int] = set()
     for entry, result in zip(readable, results):

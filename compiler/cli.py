@@ -192,6 +192,17 @@ def build(
     raise typer.Exit(1 if has_errors(ctx.diagnostics, strict) else 0)
 
 
+def _register_commands() -> None:
+    from compiler.commands import init as init_cmd, listing, serve as serve_cmd
+    app.command("init")(init_cmd.init)
+    app.command("serve")(serve_cmd.serve)
+    app.command("themes")(listing.themes)
+    app.command("backends")(listing.backends)
+
+
+_register_commands()
+
+
 def _size(path: Path) -> str:
     if path.is_dir():
         total = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

@@ -1,0 +1,1 @@
+"""Commands beyond build/check/toc, one module each; `compiler.cli` registers them."""
