@@ -1,10 +1,37 @@
-"""`chapbook serve`: live preview of the HTML booklet (stub, to be written)."""
+"""`chapbook serve`: live preview of the HTML booklet (the work is in `compiler.preview`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
-def serve() -> None:
-    """Build the HTML booklet, serve it on 127.0.0.1 and rebuild when sources change."""
-    raise typer.Exit(2)
+def serve(
+    manifest: Annotated[Path, typer.Argument(help="The book's manifest.")] = Path("book.yml"),
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535,
+                                      help="Port to listen on (0 picks a free one).")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. Only this machine can connect "
+                                                     "unless you give another address (such as 0.0.0.0).")] = "127.0.0.1",
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the preview in the default browser.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Print info diagnostics and every request.")] = False,
+) -> None:
+    """Build the HTML booklet, serve it on 127.0.0.1 and rebuild and reload the page when sources change.
+
+    Watches the manifest, the posts, their images and the theme. Builds go to a temporary folder,
+    never to dist/. A build with errors is shown in the page and here; the last good one stays served.
+    """
+    from compiler import preview
+    from compiler.cli import _print_diagnostics, _verbosity, err
+
+    _verbosity(quiet, verbose)
+
+    def say(message: str) -> None:
+        if not quiet or message.startswith(("Build failed", "Warning")):
+            err.print(message, markup=False, highlight=False)
+
+    settings = preview.Settings(manifest, host, port, open_browser, verbose)
+    preview.run(settings, preview.Reporter(say, _print_diagnostics))
+    raise typer.Exit(0)
