@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from compiler import engines, lint, pandoc
@@ -49,7 +50,8 @@ class Draft:
     unfinished: bool = False
 
 
-def compile_book(loaded: LoadedManifest) -> tuple[Book, list[Diagnostic]]:
+def compile_book(loaded: LoadedManifest, render: bool = True) -> tuple[Book, list[Diagnostic]]:
+    """The whole pipeline. `render=False` skips the HTML fragments (for check and toc)."""
     m, root = loaded.manifest, loaded.root
     problems: list[Diagnostic] = []
     entries = select(loaded, problems)
@@ -74,7 +76,7 @@ def compile_book(loaded: LoadedManifest) -> tuple[Book, list[Diagnostic]]:
         d.blocks = finish_links(d, loaded, routes, assets, problems)
     body_entries = [d for d in drafts if d.entry.kind == "chapter"]
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
-    htmls = render_html(drafts, problems)
+    htmls = render_html(drafts, problems) if render else [""] * len(drafts)
     chapters = [to_chapter(d, html) for d, html in zip(drafts, htmls)]
     book = Book(
         meta=metadata(loaded, [c for c in chapters if c.kind == "chapter"]),
@@ -155,13 +157,20 @@ def _series(loaded: LoadedManifest, problems) -> list[Entry]:
             continue
         posts.append(post)
     if s.order == "date":
-        posts.sort(key=lambda p: (p.date is None, p.date.replace(tzinfo=None) if p.date else 0, p.title.casefold()))
+        posts.sort(key=lambda p: (p.date is None, _naive_utc(p.date), p.title.casefold()))
     elif s.order == "title":
         posts.sort(key=lambda p: p.title.casefold())
     if not posts:
         problems.append(diag("CB100", loaded.name, loaded.line("series"), "series: no post matches; check `from` and `tags`",
                              Severity.WARNING))
     return [Entry(p, "chapter", None) for p in posts]
+
+
+def _naive_utc(when: datetime | None) -> datetime:
+    """Comparable datetimes: aware ones converted to UTC, naive ones taken as they are."""
+    if when is None:
+        return datetime.min
+    return when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
 
 
 # --- parse and normalise -----------------------------------------------------------------------
@@ -357,7 +366,7 @@ def metadata(loaded: LoadedManifest, chapters: list[Chapter]) -> Metadata:
             cover = confine(loaded.root, m.cover)
         except OutsideBook:
             cover = None
-    dates = sorted(c.date for c in chapters if c.date)
+    dates = sorted(_naive_utc(c.date) for c in chapters if c.date)
     date = m.date.isoformat() if m.date else (f"{dates[-1]:%Y-%m-%d}" if dates else None)
     subjects = tuple(dict.fromkeys(t for c in chapters for t in c.tags))
     return Metadata(

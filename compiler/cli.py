@@ -70,12 +70,12 @@ def _load(manifest: Path):
     return load_manifest(manifest, option_models())
 
 
-def _compile(manifest: Path):
+def _compile(manifest: Path, render: bool = True):
     from compiler.assemble import compile_book
     loaded = _load(manifest)
     if State.verbosity >= 1:
         err.print(f"[bold]Compiling[/] {loaded.manifest.title} ({manifest})")
-    book, problems = compile_book(loaded)
+    book, problems = compile_book(loaded, render=render)
     return loaded, book, problems
 
 
@@ -100,7 +100,7 @@ def check(
 ):
     """Compile the book without writing it and report every problem found in its sources."""
     _verbosity(quiet, verbose)
-    _, _, problems = _compile(manifest)
+    _, _, problems = _compile(manifest, render=False)
     if format == Fmt.json:
         typer.echo(json.dumps([d.to_json() for d in problems], indent=2, ensure_ascii=False))
     else:
@@ -117,7 +117,7 @@ def toc(
 ):
     """Print the book's table of contents: chapters in order, with their sections."""
     _verbosity(quiet, verbose)
-    _, book, problems = _compile(manifest)
+    _, book, problems = _compile(manifest, render=False)
     data = toc_data(book)
     if format == Fmt.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -11,10 +11,10 @@ local lines = io.lines()
 local function handle(line)
   local req = json.decode(line, false)
   if req.op == "read" then
-    local doc = pandoc.read(req.text, req.format)
-    return json.encode(doc)
+    -- pandoc's own JSON writer/reader work on the Haskell values: no Lua marshalling of the tree
+    return pandoc.write(pandoc.read(req.text, req.format), "json")
   elseif req.op == "write" then
-    local doc = json.decode(lines())
+    local doc = pandoc.read(lines(), "json")
     local text = pandoc.write(doc, req.format, req.options or {})
     return json.encode({text = text})
   end
