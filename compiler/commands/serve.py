@@ -20,8 +20,9 @@ def serve(
 ) -> None:
     """Build the HTML booklet, serve it on 127.0.0.1 and rebuild and reload the page when sources change.
 
-    Watches the manifest, the posts, their images and the theme. Builds go to a temporary folder,
-    never to dist/. A build with errors is shown in the page and here; the last good one stays served.
+    Watches the manifest, posts, images and theme. Builds go to a temporary folder, never to dist/.
+
+    A build with errors is shown in the page and here, and the last good build stays served.
     """
     from compiler import preview
     from compiler.cli import _print_diagnostics, _verbosity, err
