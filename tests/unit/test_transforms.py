@@ -1,0 +1,116 @@
+"""compiler.transforms: pure functions over pandoc's AST (parsed by the real pandoc)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compiler import pandoc
+from compiler.manifest import BoilerplateRule
+from compiler.transforms import stringify, walk
+from compiler.transforms.boilerplate import remove_boilerplate
+from compiler.transforms.headings import normalise_headings
+from compiler.transforms.ids import assign_ids
+from compiler.transforms.links import LinkContext, Routes, resolve_image, resolve_link
+
+
+def ast(text: str) -> list:
+    (result,) = pandoc.read_many([text], "commonmark_x")
+    assert result.error is None
+    return result.value["blocks"]
+
+
+def outline(blocks):
+    return [(b["c"][0], stringify(b["c"][2])) for b in blocks if b["t"] == "Header"]
+
+
+@pytest.mark.parametrize("top", ["#", "##", "###"])
+def test_any_top_level_gives_the_same_outline(top):
+    sub = top + "#"
+    blocks = ast(f"Intro\n\n{top} One\n\ntext\n\n{sub} One.a\n\ntext\n\n{top} Two\n\ntext\n")
+    assert outline(normalise_headings(blocks, "Title")) == [(2, "One"), (3, "One.a"), (2, "Two")]
+
+
+def test_skipped_levels_are_closed_up_and_title_repeat_dropped():
+    blocks = ast("# My Title\n\nx\n\n## A\n\nx\n\n#### Deep\n\nx\n")
+    assert outline(normalise_headings(blocks, "My title")) == [(2, "A"), (3, "Deep")]
+
+
+def test_ids_are_book_unique_and_stable():
+    taken: set[str] = set()
+    blocks = ast("## Same\n\nx\n\n## Same\n\nx\n\n## Custom {#mine}\n")
+    out, idmap, heads = assign_ids(blocks, "ch", taken)
+    assert [h.id for h in heads] == ["ch--same", "ch--same-1", "ch--mine"]  # pandoc numbers repeats
+    assert idmap["mine"] == "ch--mine"
+    again, _, heads2 = assign_ids(ast("## Same\n"), "ch", taken)
+    assert heads2[0].id == "ch--same-2"
+
+
+def test_boilerplate_rules():
+    blocks = ast("> This post is part of my series.\n\nKeep me.\n\n> A real quote.\n")
+    rules = [BoilerplateRule(kind="blockquote", starts_with="This post is part of")]
+    kept, used = remove_boilerplate(blocks, rules)
+    assert [b["t"] for b in kept] == ["Para", "BlockQuote"] and used == {0}
+
+
+@pytest.fixture
+def ctx(tmp_path: Path):
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "pic.png").write_bytes(b"\x89PNG")
+    routes = Routes()
+    routes.add("other", ["other", "posts/2020-01-02-other.md", "2020/01/02/other", "/old/alias/"], {"sec": "other--sec"})
+    routes.add("me", ["me"], {"here": "me--here"})
+    return LinkContext("me", tmp_path / "posts", tmp_path, routes, None, False)
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("/other", "#other"), ("/other/", "#other"), ("/other#sec", "#other--sec"),
+    ("/2020/01/02/other/", "#other"), ("/posts/other.html", "#other"), ("/old/alias", "#other"),
+    ("2020-01-02-other.md", "#other"), ("../posts/2020-01-02-other.md#sec", "#other--sec"),
+    ("#here", "#me--here"), ("https://example.com/x", "https://example.com/x"),
+    ("mailto:a@b.c", "mailto:a@b.c"),
+])
+def test_links_resolve(ctx, url, expected):
+    out = resolve_link(url, ctx)
+    assert (out.url, out.code) == (expected, None)
+
+
+def test_broken_anchor_is_reported_and_falls_back_to_chapter(ctx):
+    out = resolve_link("/other#nope", ctx)
+    assert (out.url, out.code) == ("#other", "CB107")
+
+
+def test_site_relative_without_site_url_becomes_text(ctx):
+    out = resolve_link("/tags/x", ctx)
+    assert out.url is None and out.code == "CB110"
+
+
+def test_site_relative_with_site_url(ctx):
+    from dataclasses import replace
+    withsite = replace(ctx, site_url="https://blog.example/")
+    assert resolve_link("/tags/x", withsite).url == "https://blog.example/tags/x"
+    assert resolve_link("https://blog.example/2020/01/02/other/", withsite).url == "#other"
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "JaVaScRiPt:x", "vbscript:x", "data:text/html,<script>", "file:///etc/passwd"])
+def test_unsafe_link_schemes_are_removed(ctx, url):
+    out = resolve_link(url, ctx)
+    assert out.url is None and out.code == "CB112"
+
+
+def test_images(ctx, tmp_path):
+    ok = resolve_image("pic.png", ctx)
+    assert ok.href == "assets/posts/pic.png" and ok.source == tmp_path / "posts" / "pic.png"
+    for bad in ("../../outside.png", "file:///etc/hostname", "/../../etc/passwd"):
+        assert resolve_image(bad, ctx).href is None and resolve_image(bad, ctx).code == "CB116"
+    assert resolve_image("missing.png", ctx).code == "CB116"
+    remote = resolve_image("https://example.com/a.png", ctx)
+    assert remote.href is None and remote.code == "CB117"
+
+
+def test_walk_replaces_splices_and_keeps_identity():
+    blocks = ast("- a [x](/y) b\n\n| h |\n|---|\n| [c](/q) |\n")
+    new = walk(blocks, {"Link": lambda el: el["c"][1]})  # unlink: splice the text in
+    assert "Link" not in str(new) and stringify(new).split() == ["a", "x", "b", "h", "c"]
+    assert walk(blocks, {}) is blocks
