@@ -1,0 +1,111 @@
+"""Files the HTML folder carries besides its pages: images, the cover, the book's other formats.
+
+Every source is checked before it is read: images and the cover must be inside the book folder
+(the core resolved them; this is the second lock), downloads must be files this run wrote.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import shutil
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from compiler.backends import BuildContext
+from compiler.book import Book
+from compiler.diagnostics import diag
+from compiler.paths import OutsideBook, confine
+
+IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+               ".webp": "image/webp", ".svg": "image/svg+xml", ".avif": "image/avif"}
+MEDIA_TYPES = {"epub": "application/epub+zip", "pdf": "application/pdf",
+               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+@dataclass(frozen=True)
+class Download:
+    href: str
+    label: str
+    size: str
+    media_type: str
+
+
+def book_images(book: Book, ctx: BuildContext) -> dict[str, Path]:
+    """The book's images that may be published: href ("assets/…") -> file inside the book."""
+    usable = {}
+    for href, source in sorted(book.assets.items()):
+        path = PurePosixPath(href)
+        if path.is_absolute() or ".." in path.parts or not href.startswith("assets/"):
+            ctx.diagnostics.append(diag("CB201", href, None, "image path refused (not under assets/): left out"))
+            continue
+        try:
+            real = confine(book.root, source)
+        except OutsideBook:
+            ctx.diagnostics.append(diag("CB201", href, None, "image outside the book folder: left out"))
+            continue
+        if not real.is_file():
+            ctx.diagnostics.append(diag("CB201", href, None, "image file is missing: left out"))
+            continue
+        usable[href] = real
+    return usable
+
+
+def copy_images(images: dict[str, Path], folder: Path) -> None:
+    for href, source in images.items():
+        target = folder / href
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def data_uri(path: Path) -> str:
+    kind = IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def cover_source(book: Book, ctx: BuildContext) -> Path | None:
+    cover = book.meta.cover
+    if cover is None:
+        return None
+    try:
+        real = confine(book.root, cover)
+    except OutsideBook:
+        real = None
+    if real is None or not real.is_file() or real.suffix.lower() not in IMAGE_TYPES:
+        ctx.diagnostics.append(diag("CB202", str(cover.name), None,
+                                    "cover is not an image file inside the book folder (png, jpg, gif, webp, svg): "
+                                    "the index page shows a typographic cover"))
+        return None
+    return real
+
+
+def copy_downloads(ctx: BuildContext, folder: Path, taken: set[str]) -> list[Download]:
+    """Copy the files the other backends of this run wrote, for the pages' download links."""
+    downloads = []
+    for fmt in ctx.formats:
+        if fmt == "html":
+            continue
+        for path in ctx.outputs.get(fmt, []):
+            if not Path(path).is_file():
+                ctx.diagnostics.append(diag("CB230", str(path), None, f"{fmt} output not found: no download link"))
+                continue
+            name = _free_name(Path(path).name, taken)
+            shutil.copyfile(path, folder / name)
+            media = MEDIA_TYPES.get(fmt) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+            downloads.append(Download(name, fmt.upper(), human_size(Path(path).stat().st_size), media))
+    return downloads
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate.casefold() in taken:
+        n += 1
+        candidate = f"{Path(name).stem}-{n}{Path(name).suffix}"
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def human_size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
