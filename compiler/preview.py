@@ -13,6 +13,7 @@ Three parts, one job each:
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import json
 import mimetypes
@@ -265,13 +266,18 @@ _CONTENT = re.compile(rb"(\bcontent\s*=\s*)([\"'])(.*?)\2", re.I | re.S)
 
 def inject(page: bytes, build: int | None) -> bytes:
     """The served copy of a page: the reload script tag, and a CSP that lets that script run."""
-    page = _CSP_META.sub(lambda m: _CONTENT.sub(lambda c: c[1] + c[2] + allow_self(c[3].decode()).encode() + c[2],
-                                                m[0]), page)
+    page = _CSP_META.sub(lambda m: _CONTENT.sub(_relax, m[0]), page)
     tag = f'<script src="{SCRIPT_PATH}?build={build if build is not None else "none"}" defer></script>'.encode()
     match = _HEAD_END.search(page)
     if match:
         return page[:match.start()] + tag + page[match.start():]
     return page + tag
+
+
+def _relax(content: re.Match) -> bytes:
+    """The content attribute of a CSP meta tag, relaxed (entities decoded first, encoded again)."""
+    policy = allow_self(html.unescape(content[3].decode("utf-8", "replace")))
+    return content[1] + content[2] + html.escape(policy, quote=True).encode("utf-8") + content[2]
 
 
 def allow_self(policy: str) -> str:
