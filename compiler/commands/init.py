@@ -1,10 +1,297 @@
-"""`chapbook init`: start a book from an existing blog (stub, to be written)."""
+"""`chapbook init`: start a book from an existing blog.
+
+Scans the blog's posts (compiler.blogscan), lists the series it could make a book of (tags and
+categories, with post counts and date ranges), and writes a commented `book.yml` for one of them
+inside the blog folder: the book folder is the blog folder, since Chapbook reads nothing outside
+the manifest's folder. What it cannot guess is left as a commented placeholder. The manifest is
+validated (schema, and which posts it selects) before it replaces anything.
+
+Which series without --series: the tag carried by most posts (ties: alphabetical); with no tags,
+the largest category; with neither, every post. --all takes every post whatever its tags.
+"""
 
 from __future__ import annotations
 
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from compiler.blogscan import Blog, Series, is_placeholder_url, post_authors, scan, exclusions
+from compiler.diagnostics import FatalError
+
+ENGINES = {"hugo": "Hugo", "jekyll": "Jekyll", "hexo": "Hexo", "eleventy": "Eleventy", "plain": "Markdown"}
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+COMMENT_COLUMN = 44
+TABLE_ROWS = 25
 
 
-def init() -> None:
+@dataclass(frozen=True)
+class Value:
+    """One manifest value and the comment saying where it came from (None: leave the line out)."""
+    value: object
+    note: str = ""
+    commented: bool = False     # written as a `# key: value` placeholder
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the manifest says, before it is written."""
+    blog: Blog
+    chosen: Series
+    tags: tuple[str, ...]
+    source: str                 # series.from, relative to the manifest's folder
+    exclude: tuple[str, ...]
+    fields: dict                # top-level key -> Value, in manifest order
+
+
+def init(
+    blog_dir: Annotated[Path, typer.Argument(help="The blog's folder (the book folder: the manifest is written inside it).")] = Path("."),
+    series: Annotated[Optional[list[str]], typer.Option("--series", "-s", metavar="TAG",
+                      help="Tag or category to make the book of; repeat it (or separate with commas) for several spellings.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every post, whatever its tags.")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Manifest to write (default: BLOG_DIR/book.yml); must be inside BLOG_DIR.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing manifest.")] = False,
+) -> None:
     """Scan a blog's posts, list the series found, and write a book.yml for one of them."""
-    raise typer.Exit(2)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    wanted = [t.strip() for item in series or [] for t in item.split(",") if t.strip()]
+    if wanted and every:
+        raise FatalError("--series and --all cannot be used together: choose tags, or every post", 2)
+    root = _blog_folder(blog_dir)
+    target = _target(root, out, force)
+    blog = scan(root)
+    if not blog.posts:
+        raise FatalError(f"no posts found in {root}: a post is a .md or .markdown file with front matter and a title"
+                         + _skipped_hint(blog), 2)
+    chosen = choose(blog, wanted, every)
+    Console(highlight=False).print(series_table(blog, chosen))
+    plan = make_plan(blog, chosen, wanted, target)
+    write_manifest(target, render(plan, target), plan)
+    report(err, plan, target)
+
+
+# --- arguments -----------------------------------------------------------------------------------
+
+def _blog_folder(blog_dir: Path) -> Path:
+    root = Path(os.path.realpath(blog_dir))
+    if not root.is_dir():
+        raise FatalError(f"{blog_dir} is not a folder; pass the blog's folder (default: the current folder)", 2)
+    return root
+
+
+def _target(root: Path, out: Path | None, force: bool) -> Path:
+    """The manifest path: inside the blog folder, and not an existing file unless --force."""
+    target = Path(os.path.realpath(out)) if out else root / "book.yml"
+    if target.parent != root and root not in target.parents:
+        raise FatalError(f"--out {out} is outside the blog folder {root}: the book folder is the blog folder "
+                         f"(Chapbook reads nothing outside the manifest's folder); pass a path inside it, "
+                         f"like --out {root / 'book.yml'}", 2)
+    if target.is_dir():
+        raise FatalError(f"--out {out} is a folder; pass a file name such as book.yml", 2)
+    if target.exists() and not force:
+        raise FatalError(f"{target} already exists; pass --force to overwrite it, or --out to write another file", 2)
+    return target
+
+
+def _skipped_hint(blog: Blog) -> str:
+    if not blog.skipped:
+        return ""
+    shown = "; ".join(f"{s.rel}: {s.why}" for s in blog.skipped[:5])
+    return f" (skipped {len(blog.skipped)} Markdown file(s): {shown}{' …' if len(blog.skipped) > 5 else ''})"
+
+
+# --- choosing ------------------------------------------------------------------------------------
+
+def choose(blog: Blog, wanted: list[str], every: bool) -> Series:
+    """The posts of the book: the --series tags, every post, or the default (see the module doc)."""
+    found = blog.series()
+    if every:
+        return found[0]
+    if not wanted:
+        tags = [s for s in found if s.kind == "tag"] or [s for s in found if s.kind == "category"]
+        return tags[0] if tags else found[0]
+    names = {s.name.casefold() for s in found[1:]}
+    missing = [w for w in wanted if w.casefold() not in names]
+    if missing:
+        known = ", ".join(s.name for s in found[1:11]) or "none (use --all, or no --series)"
+        raise FatalError(f"no post is tagged or categorised {', '.join(missing)}; found: {known}", 2)
+    keys = {w.casefold() for w in wanted}
+    posts = tuple(p for p in blog.posts if keys & {t.casefold() for t in p.tags})
+    return Series("tags", ", ".join(wanted), posts)
+
+
+def series_table(blog: Blog, chosen: Series) -> Table:
+    table = Table(title=f"Series in {blog.root.name} ({ENGINES[blog.engine]}, posts in {_rel(blog.root, blog.folder)})",
+                  show_edge=False)
+    for name, justify in (("", "left"), ("kind", "left"), ("name", "left"), ("posts", "right"),
+                          ("first", "left"), ("last", "left")):
+        table.add_column(name, justify=justify, overflow="fold")
+    found = blog.series()
+    for s in found[:TABLE_ROWS]:
+        first, last = s.dates
+        mark = "→" if s.kind == chosen.kind and s.name == chosen.name else ""
+        table.add_row(mark, s.kind, s.name, str(len(s.posts)), _day(first), _day(last))
+    if len(found) > TABLE_ROWS:
+        table.caption = f"… and {len(found) - TABLE_ROWS} more (pass any of them to --series)"
+    return table
+
+
+# --- what the manifest says ----------------------------------------------------------------------
+
+def make_plan(blog: Blog, chosen: Series, wanted: list[str], target: Path) -> Plan:
+    book_root = target.parent
+    if book_root != blog.folder and book_root not in blog.folder.parents:
+        raise FatalError(f"the posts ({blog.folder}) are not inside the manifest's folder {book_root}; "
+                         "write the manifest at the blog's top level (the default)", 2)
+    tags = tuple(wanted) if wanted else ((chosen.name,) if chosen.kind in ("tag", "category") else ())
+    site, config = blog.site, blog.site.file
+    title = _humanise(chosen.name if chosen.kind != "all" else (site.title or blog.root.name))
+    title_note = ("from the site title in " + config) if chosen.kind == "all" and site.title else (
+        "from the folder name" if chosen.kind == "all" else "from the series tag")
+    fields = {
+        "title": Value(title, title_note + "; change it"),
+        "subtitle": Value("A subtitle", "optional", commented=True),
+        "authors": guess_authors(chosen.posts, site.author, config),
+        "language": guess_language(site.language, config),
+        "site_url": guess_site_url(site.url, config),
+        "description": Value(site.description, f"from {config}") if chosen.kind == "all" and site.description
+        else Value("One or two sentences about the book.", "for EPUB metadata and the HTML page", commented=True),
+        "rights": Value(site.rights, f"from {config}") if site.rights and not re.search(r"[{<]", site.rights)
+        else Value("© Your Name. All rights reserved.", "copyright line", commented=True),
+        "cover": Value("cover.jpg", "a JPEG or PNG in this folder; a cover is generated without one", commented=True),
+    }
+    return Plan(blog, chosen, tags, _rel(book_root, blog.folder),
+                tuple(exclusions(book_root, blog.folder, blog.skipped, blog.root)), fields)
+
+
+def guess_authors(posts, site_author: str | None, config: str | None) -> Value:
+    counts = Counter(name for post in posts for name in dict.fromkeys(post_authors(post)))
+    ranked = [name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))]
+    if not ranked:
+        if site_author:
+            return Value([site_author], f"from author in {config}")
+        return Value(["Your Name"], "no author found in the posts or the site config", commented=True)
+    if len(ranked) <= 3:
+        return Value(ranked, "from `author` in the posts' front matter")
+    if site_author:
+        return Value([site_author], f"from {config}; {len(ranked)} people wrote these posts")
+    return Value(ranked[:3], f"the 3 most frequent of {len(ranked)} authors in the posts' front matter")
+
+
+def guess_language(language: str | None, config: str | None) -> Value:
+    if language and _BCP47.match(language):
+        parts = language.replace("_", "-").split("-")
+        tag = "-".join([parts[0].lower()] + [p.upper() if len(p) == 2 else p for p in parts[1:]])
+        return Value(tag, f"from {config}")
+    return Value("en", "a guess: no site config says; use a BCP 47 tag such as en-GB or fr")
+
+
+def guess_site_url(url: str | None, config: str | None) -> Value:
+    note = "links to posts outside the book point here"
+    if url and re.match(r"^https?://[^/\s]+", url) and not is_placeholder_url(url):
+        return Value(url.rstrip("/") + "/", f"from {config}; {note}")
+    why = f"{config} has the placeholder {url}" if url and config else "not found in a site config"
+    return Value("https://example.com/", f"{why}; {note}", commented=True)
+
+
+def _humanise(name: str) -> str:
+    words = re.sub(r"[-_]+", " ", name).split()
+    return " ".join(w[:1].upper() + w[1:] if w.islower() else w for w in words) or name
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def render(plan: Plan, target: Path) -> str:
+    chosen, blog = plan.chosen, plan.blog
+    first, last = chosen.dates
+    what = "every post" if chosen.kind == "all" else f"the posts tagged {', '.join(plan.tags)}"
+    name = _rel(Path.cwd(), target)
+    lines = [
+        f"# Book manifest written by `chapbook init` from a {ENGINES[blog.engine]} blog: {what}.",
+        f"# {len(chosen.posts)} posts, {_day(first)} to {_day(last)}, in date order. Check every guess below;",
+        "# lines starting with `# key:` are optional settings to fill in and uncomment.",
+        f"# Next: chapbook check {name}, then chapbook build {name} (EPUB, PDF and HTML in dist/).",
+        "",
+    ]
+    lines += [_line(key, v.value, v.note, v.commented) for key, v in plan.fields.items() if v.value is not None]
+    lines += ["", _line("series", None, "which posts make the book")]
+    lines.append(_line("from", plan.source, f"{len(chosen.posts)} posts under this folder", indent=2))
+    if plan.tags:
+        lines.append(_line("tags", list(plan.tags), "a post is taken when it has any of these tags or categories", indent=2))
+    lines.append(_line("order", "date", "date | title | manifest", indent=2))
+    if chosen.kind != "all":
+        lines.append(_line("name", plan.fields["title"].value, "series name in the EPUB metadata", indent=2))
+    if plan.exclude:
+        lines.append(_line("exclude", None, "Markdown files here that are not posts", indent=2))
+        lines += [f"    - {_scalar(p)}" for p in plan.exclude]
+    drafts = sum(1 for p in chosen.posts if p.draft)
+    lines += ["", _line("drafts", "warn", "include | warn | exclude | error"
+                        + (f"; {drafts} of these posts say draft: true" if drafts else ""))]
+    lines += ["", "# boilerplate:                              # text every post repeats, removed by rule",
+              "#   - kind: blockquote", '#     starts_with: "This post is part of"',
+              "# outputs:                                  # per-format options; default formats: epub, pdf, html",
+              "#   epub: {}", "#   pdf: {}", "#   html: {}", ""]
+    return "\n".join(lines)
+
+
+def _line(key: str, value, note: str = "", commented: bool = False, indent: int = 0) -> str:
+    text = " " * indent + ("# " if commented else "") + key + ":" + ("" if value is None else " " + _scalar(value))
+    return f"{text:<{COMMENT_COLUMN - 2}}  # {note}" if note else text
+
+
+def _scalar(value) -> str:
+    """A value in YAML flow style, quoted only where YAML needs it."""
+    dumped = yaml.safe_dump([value] if not isinstance(value, list) else value, default_flow_style=True,
+                            allow_unicode=True, width=10**9).strip()
+    return dumped[1:-1] if not isinstance(value, list) else dumped
+
+
+def write_manifest(target: Path, text: str, plan: Plan) -> None:
+    """Validate the manifest (schema, then the posts it selects) and only then put it in place."""
+    from compiler.assemble import select
+    from compiler.manifest import load_manifest
+    from compiler.output import atomic_path
+
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+        try:
+            loaded = load_manifest(tmp)
+        except FatalError as exc:
+            raise FatalError(f"internal error: the manifest init wrote is invalid ({exc}); please report it", 3) from None
+        selected = {e.post.path for e in select(loaded, [])}
+        expected = {p.path for p in plan.chosen.posts}
+        if selected != expected:
+            raise FatalError(f"internal error: the manifest selects {len(selected)} posts instead of "
+                             f"{len(expected)}; please report it", 3)
+
+
+def report(err: Console, plan: Plan, target: Path) -> None:
+    fields = plan.fields
+    guessed = [k for k, v in fields.items() if v.value is not None and not v.commented]
+    todo = [k for k, v in fields.items() if v.commented]
+    name = _rel(Path.cwd(), target)
+    err.print(f"[bold]Wrote[/] {name}: “{fields['title'].value}”, {len(plan.chosen.posts)} posts"
+              + (f" tagged {', '.join(plan.tags)}" if plan.tags else "") + ", in date order.")
+    err.print(f"Guessed: {', '.join(guessed)}. To fill in (commented out): {', '.join(todo) or 'nothing'}.")
+    if plan.exclude:
+        err.print(f"Left out {len(plan.exclude)} Markdown file(s) that are not posts (series.exclude in the manifest).")
+    err.print(f"Next: chapbook check {name} && chapbook build {name}")
+
+
+def _rel(base: Path, path: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def _day(value) -> str:
+    return f"{value:%Y-%m-%d}" if value else "—"
