@@ -91,7 +91,7 @@ CONTEXTS = [
     "during a migration", "in game development", "for public APIs", "in fintech",
     "in healthcare software", "on legacy hardware", "for offline-first apps",
     "with tight deadlines", "in research code", "for command-line tools",
-    "in batch jobs", "at a scale-up", "in government projects",
+    "in batch jobs", "in government projects",
     "for static sites", "in long-lived projects", "without downtime",
     "in multi-tenant systems", "on shared infrastructure",
 ]
@@ -664,6 +664,11 @@ def _plan_slug(rng, title, topic, context, taken):
 # --------------------------------------------------------------------------
 
 
+# A wrapped paragraph line starting like this would open a different block.
+UNSAFE_LINE_START = re.compile(
+    r"(?:[-+*:]|#{1,6}|\d{1,9}[.)])(?:\s|$)|[>|]|```|~~~|=+\s*$")
+
+
 class PostWriter:
     """Renders one planned post to Markdown with its own random stream."""
 
@@ -674,7 +679,7 @@ class PostWriter:
         self.wrap = self.rng.random() < 0.4
         self.bullet = self.rng.choice(["-", "-", "*"])
         self.tables_left = self.rng.choice([0, 0, 1, 1, 2])
-        self.code_weight = self.rng.choice([1, 2, 3])
+        self.code_weight = self.rng.choice([2, 3, 5])
         self.footnotes = self._choose_footnotes()
         self.pending = self._choose_links() + [f"[^{label}]" for label in self.footnotes]
         self.rng.shuffle(self.pending)
@@ -754,11 +759,11 @@ class PostWriter:
         if kind == "adj":
             adj = rng.choice(ADJECTIVES)
             return f"*{adj}*" if rng.random() < 0.12 else adj
-        verb = rng.choice(VERBS)
+        verb_forms = {"vb": 0, "vbs": 1, "vpast": 2, "ger": 3}
+        if kind in verb_forms:
+            return rng.choice(VERBS)[verb_forms[kind]]
         simple = {
             "adv": lambda: rng.choice(ADVERBS),
-            "vb": lambda: verb[0], "vbs": lambda: verb[1],
-            "vpast": lambda: verb[2], "ger": lambda: verb[3],
             "person": lambda: rng.choice(PEOPLE),
             "time": lambda: rng.choice(TIMES),
             "word": lambda: rng.choice(NUMBER_WORDS),
@@ -795,7 +800,7 @@ class PostWriter:
         lines = textwrap.wrap(text, width=self.rng.choice([72, 80]),
                               break_long_words=False, break_on_hyphens=False)
         # A wrapped line must never look like the start of another block.
-        if any(re.match(r"[-+*#>|=:`~\d]", line) for line in lines[1:]):
+        if any(UNSAFE_LINE_START.match(line) for line in lines[1:]):
             return text
         return "\n".join(lines)
 
