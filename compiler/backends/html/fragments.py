@@ -112,6 +112,8 @@ def _tag(m: re.Match, state: _State) -> str:
     elif name == "a":
         state.in_link += 1
         _link(attrs, state)
+        if attrs.get("aria-hidden") == "true" and "href" in attrs:
+            attrs["tabindex"] = "-1"    # pandoc's code-line anchors: hidden, so not focusable either
     _common(name, attrs, state)
     if name in RENAMED:
         if name == "center":
