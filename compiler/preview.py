@@ -6,8 +6,8 @@ Three parts, one job each:
   It keeps the compiled book, so a change to the theme alone skips recompiling the posts.
 - `PreviewServer` serves the last good build from memory-light static files, on 127.0.0.1 unless
   told otherwise. Served HTML pages (never the built files) get one `<script src>` tag for a
-  same-origin reload script, which polls `/__chapbook/status`: a new build reloads the page, a
-  failed one shows its errors in an overlay while the last good build stays on screen.
+  same-origin reload script, which listens to `/__chapbook/events` (Server-Sent Events): a new build
+  reloads the page, a failed one shows its errors in an overlay while the last good build stays.
 - `run` wires them to `watchfiles` and turns Ctrl-C into a clean stop.
 """
 
@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from compiler.manifest import LoadedManifest
 
 STATUS_PATH = "/__chapbook/status"
+EVENTS_PATH = "/__chapbook/events"
+KEEPALIVE = 15.0  # seconds between comments on an idle event stream
 SCRIPT_PATH = "/__chapbook/reload.js"
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -190,22 +192,45 @@ def describe(problems: list[Diagnostic]) -> str:
 
 @dataclass
 class State:
-    """The one thing the watcher and the request threads share: what to serve and the last error."""
+    """The one thing the watcher and the request threads share: what to serve and the last error.
+
+    Every change bumps `version` and wakes the event streams waiting in `wait`."""
     site: Site | None = None
     error: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    version: int = 0
+    closed: bool = False
+    changed: threading.Condition = field(default_factory=threading.Condition)
 
     def publish(self, site: Site) -> None:
-        with self.lock:
-            self.site, self.error = site, None
+        self._set(site=site, error=None)
 
     def fail(self, message: str) -> None:
-        with self.lock:
-            self.error = message
+        self._set(error=message)
+
+    def close(self) -> None:
+        """Release every waiting event stream (the server is stopping)."""
+        self._set(closed=True)
+
+    def _set(self, **values) -> None:
+        with self.changed:
+            for name, value in values.items():
+                setattr(self, name, value)
+            self.version += 1
+            self.changed.notify_all()
 
     def snapshot(self) -> tuple[Site | None, str | None]:
-        with self.lock:
+        with self.changed:
             return self.site, self.error
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Block until the version differs from `seen` (or `timeout`); return the version."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.version != seen or self.closed, timeout)
+            return self.version
+
+    def status(self) -> dict:
+        with self.changed:
+            return {"build": self.site.build if self.site else None, "error": self.error}
 
 
 RELOAD_JS = r"""// Chapbook live preview: reload on a new build, show build errors in an overlay.
@@ -239,20 +264,20 @@ RELOAD_JS = r"""// Chapbook live preview: reload on a new build, show build erro
     overlay.lastChild.textContent = text;
   }
   function hide() { if (overlay) { overlay.remove(); overlay = null; } }
-  function poll() {
-    fetch("__STATUS__", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (s) {
-      if (s.build !== null && String(s.build) !== build) {
-        sessionStorage.setItem(key, String(window.scrollY));
-        location.reload();
-        return;
-      }
-      if (s.error) { show(s.error); } else { hide(); }
-      setTimeout(poll, 300);
-    }, function () { setTimeout(poll, 1000); });
-  }
-  poll();
+  // Server-Sent Events: the server sends the status at once and after every build.
+  var events = new EventSource("__EVENTS__");
+  events.onmessage = function (message) {
+    var s = JSON.parse(message.data);
+    if (s.build !== null && String(s.build) !== build) {
+      events.close();
+      sessionStorage.setItem(key, String(window.scrollY));
+      location.reload();
+      return;
+    }
+    if (s.error) { show(s.error); } else { hide(); }
+  };
 })();
-""".replace("__STATUS__", STATUS_PATH)
+""".replace("__EVENTS__", EVENTS_PATH)
 
 WAITING_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Chapbook preview</title></head>
@@ -325,10 +350,12 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if self.server.loopback and not _local_host_header(self.headers.get("Host", "")):
             return self._send(HTTPStatus.FORBIDDEN, b"Forbidden: unexpected Host header\n", "text/plain", body)
         path = urlsplit(self.path).path
-        site, error = self.server.state.snapshot()
+        state = self.server.state
+        if path == EVENTS_PATH and body:
+            return self._events(state)
         if path == STATUS_PATH:
-            data = json.dumps({"build": site.build if site else None, "error": error}).encode()
-            return self._send(HTTPStatus.OK, data, "application/json", body)
+            return self._send(HTTPStatus.OK, json.dumps(state.status()).encode(), "application/json", body)
+        site, error = state.snapshot()
         if path == SCRIPT_PATH:
             return self._send(HTTPStatus.OK, RELOAD_JS.encode(), "text/javascript", body)
         if site is None:
@@ -348,6 +375,24 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if ctype in ("text/html", "application/xhtml+xml"):
             return self._page(HTTPStatus.OK, data, site.build, body, ctype)
         self._send(HTTPStatus.OK, data, ctype, body)
+
+    def _events(self, state: State) -> None:
+        """An event stream: the status now and after each change, a comment now and then to keep it open."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        seen = None
+        try:
+            self.wfile.write(b"retry: 1000\n\n")
+            while not state.closed:
+                version = state.wait(seen, KEEPALIVE) if seen is not None else state.version
+                message = f"data: {json.dumps(state.status())}\n\n" if version != seen else ": idle\n\n"
+                self.wfile.write(message.encode())
+                self.wfile.flush()
+                seen = version
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            pass  # the page went away
 
     def _page(self, status, data: bytes, build: int | None, body: bool, ctype: str = "text/html") -> None:
         self._send(status, inject(data, build), ctype, body)
@@ -455,6 +500,7 @@ def run(settings: Settings, report: Reporter) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        state.close()
         server.shutdown()
         server.server_close()
         shutil.rmtree(workdir, ignore_errors=True)
