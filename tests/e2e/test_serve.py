@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from conftest import ROOT, make_book, post
 
@@ -29,8 +30,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed")
 
-FIRST = post("First Light", "## Morning\n\nThe original sentence about dawn.\n", date="2024-01-01")
-SECOND = post("Second Wind", "## Noon\n\nA steady paragraph at noon.\n", date="2024-02-01")
+FIRST = post("First Light", "## Morning\n\nThe original sentence about dawn.\n\n![A dot](dot.png)\n", date="2024-01-01")
+SECOND = post("Second Wind", "## Noon\n\nA steady paragraph at noon.\n\n```python\ndef noon():\n    pass\n```\n",
+              date="2024-02-01")
+KEYWORD_CSS = "code span.kw {{ color: {}; }}\n"
 
 
 def free_port() -> int:
@@ -123,8 +126,15 @@ def chapter_url(server: Server, text: str) -> str:
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory) -> Path:
+    """Two posts, an image, and a theme of the book's own that colours code keywords."""
     folder = tmp_path_factory.mktemp("serve") / "book"
-    return make_book(folder, {"posts/first.md": FIRST, "posts/second.md": SECOND})
+    manifest = {"title": "Test Book", "authors": ["Tess Ter"], "language": "en", "theme": "look",
+                "chapters": ["posts/first.md", "posts/second.md"]}
+    path = make_book(folder, {"posts/first.md": FIRST, "posts/second.md": SECOND,
+                              "look/theme.yml": "extends: default\n",
+                              "look/common/highlight.css": KEYWORD_CSS.format("rgb(0, 0, 255)")}, manifest)
+    Image.new("RGB", (10, 10), "red").save(folder / "posts" / "dot.png")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -219,6 +229,39 @@ def test_broken_front_matter_shows_the_error_and_keeps_the_last_good_book(server
     wait_for_text(page, "A repaired paragraph at noon.")
     assert page.query_selector("#chapbook-error-overlay") is None
     assert server.status()["error"] is None
+
+
+def test_theme_change_restyles_without_recompiling(server, book, page):
+    page.goto(chapter_url(server, "A steady paragraph at noon."))
+    colour = "() => getComputedStyle(document.querySelector('code span.kw')).color"
+    assert page.evaluate(colour) == "rgb(0, 0, 255)"
+    save(book.parent / "look/common/highlight.css", KEYWORD_CSS.format("rgb(0, 128, 0)"))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if page.evaluate(colour) == "rgb(0, 128, 0)":
+                break
+        except playwright_sync.Error:
+            pass  # reloading
+        time.sleep(0.05)
+    assert page.evaluate(colour) == "rgb(0, 128, 0)"
+    assert "Restyled" in server.log and "look/common/highlight.css" in server.log
+
+
+def test_image_change_shows(server, book, page):
+    page.goto(chapter_url(server, "The "))
+    width = "() => document.querySelector('img[alt=\"A dot\"]').naturalWidth"
+    assert page.evaluate(width) == 10
+    Image.new("RGB", (30, 10), "blue").save(book.parent / "posts" / "dot.png")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if page.evaluate(width) == 30:
+                break
+        except playwright_sync.Error:
+            pass
+        time.sleep(0.05)
+    assert page.evaluate(width) == 30
 
 
 def _listening(port: int) -> set[str]:

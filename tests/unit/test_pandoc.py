@@ -1,0 +1,57 @@
+"""compiler.pandoc: a small pool of long-lived pandoc processes, with time and memory limits."""
+
+from __future__ import annotations
+
+import subprocess
+
+from compiler import pandoc
+
+
+def test_many_posts_few_processes(monkeypatch):
+    started = []
+    real = subprocess.Popen
+
+    def spy(*args, **kwargs):
+        started.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    texts = [f"# Post {i}\n\nText[^1] with `code`.\n\n[^1]: note {i}\n\n```text\nplain\n```\n" for i in range(30)]
+    results = pandoc.read_many(texts, "commonmark_x")
+    assert len(started) <= 2
+    assert all(r.error is None for r in results)
+    # each post parsed on its own: footnotes do not collide, order is kept
+    assert [r.value["blocks"][0]["c"][2][2]["c"] for r in results] == [str(i) for i in range(30)]
+
+
+def test_bad_request_is_reported_and_the_rest_goes_on():
+    results = pandoc.read_many(["ok"], "nosuchformat") + pandoc.read_many(["fine"], "commonmark_x")
+    assert results[0].error and "nosuchformat" in results[0].error
+    assert results[1].error is None
+
+
+def test_time_limit_kills_and_restarts(monkeypatch):
+    monkeypatch.setattr(pandoc, "TIME_LIMIT", 1.0)
+    monkeypatch.setenv("CHAPBOOK_PANDOC_WORKERS", "1")
+    slow = "[" * 30000  # pandoc's `markdown` reader takes very long on this (SECURITY.md)
+    results = pandoc.read_many([slow, "after"], "markdown")
+    assert results[0].error and "more than 1 s" in results[0].error
+    assert results[1].error is None
+
+
+def test_heap_cap_stops_a_runaway_post(monkeypatch):
+    """With the cap, a post needing more heap fails (GHC thrashes, then the time limit ends it);
+    without the cap the same post parses in about 3 s of CPU."""
+    monkeypatch.setattr(pandoc, "HEAP_LIMIT", "64m")
+    monkeypatch.setattr(pandoc, "TIME_LIMIT", 10.0)
+    monkeypatch.setenv("CHAPBOOK_PANDOC_WORKERS", "1")
+    big = "\n\n".join(f"- item {i} *em* **strong** `code` [l](u{i})" for i in range(40000))
+    results = pandoc.read_many([big, "small"], "commonmark_x")
+    assert results[0].error and ("memory" in results[0].error or "more than" in results[0].error)
+    assert results[1].error is None
+
+
+def test_write_html():
+    (doc,) = pandoc.read_many(["# T\n\nx"], "commonmark_x")
+    (html,) = pandoc.write_many([doc.value], "html5", {"wrap_text": "wrap-none"})
+    assert html.value == '<h1 id="t">T</h1>\n<p>x</p>'
