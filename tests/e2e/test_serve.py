@@ -232,7 +232,7 @@ def test_broken_front_matter_shows_the_error_and_keeps_the_last_good_book(server
 
 
 def test_theme_change_restyles_without_recompiling(server, book, page):
-    page.goto(chapter_url(server, "A steady paragraph at noon."))
+    page.goto(chapter_url(server, "paragraph at noon."))  # the page of the post with code
     colour = "() => getComputedStyle(document.querySelector('code span.kw')).color"
     assert page.evaluate(colour) == "rgb(0, 0, 255)"
     save(book.parent / "look/common/highlight.css", KEYWORD_CSS.format("rgb(0, 128, 0)"))
@@ -249,7 +249,7 @@ def test_theme_change_restyles_without_recompiling(server, book, page):
 
 
 def test_image_change_shows(server, book, page):
-    page.goto(chapter_url(server, "The "))
+    page.goto(chapter_url(server, "sentence about dawn."))  # the page with the image
     width = "() => document.querySelector('img[alt=\"A dot\"]').naturalWidth"
     assert page.evaluate(width) == 10
     Image.new("RGB", (30, 10), "blue").save(book.parent / "posts" / "dot.png")
