@@ -94,9 +94,9 @@ def similar_posts(posts: list[tuple[Post, list[str]]]) -> list[Diagnostic]:
     found = []
     titles = [(_tokens(p.title), frozenset(h.casefold() for h in heads)) for p, heads in posts]
     index: dict[str, list[int]] = {}
-    for i, (words, _) in enumerate(titles):
-        for w in words:
-            index.setdefault(w, []).append(i)
+    for i, (words, heads) in enumerate(titles):
+        for key in {*("w:" + w for w in words), *("h:" + h for h in heads)}:
+            index.setdefault(key, []).append(i)
     candidates = {pair for ids in index.values() if len(ids) <= 50 for pair in combinations(ids, 2)}
     for i, j in sorted(candidates):
         (ta, ha), (tb, hb) = titles[i], titles[j]

@@ -57,9 +57,10 @@ BLOGS = {
         args=[], engine="Hexo",
         rows={("all", "(all posts)"): 3, ("tag", "brewing"): 3, ("tag", "oolong"): 2, ("tag", "green"): 1,
               ("category", "notes"): 3},
-        chosen=("tag", "brewing"),
-        manifest={"title": "Brewing", "authors": ["Lu Yu"], "language": "zh-CN", "site_url": "https://tea-leaves.test/"},
-        series={"from": "source/_posts", "tags": ["brewing"], "order": "date", "name": "Brewing"},
+        chosen=("all", "(all posts)"),      # "brewing" is on every post: no series
+        manifest={"title": "Tea Leaves", "authors": ["Lu Yu"], "language": "zh-CN", "site_url": "https://tea-leaves.test/",
+                  "description": "Brewing notes."},
+        series={"from": "source/_posts", "order": "date"},
         chapters=[("hello-world", "2019-05-01"), ("green-tea-basics", "2019-06-12"), ("oolong-notes", "2020-01-20")],
         links={"hello-world": ["#green-tea-basics"], "green-tea-basics": ["#hello-world"]},
         images={"hello-world": ["source/_posts/hello-world/pic.png"]},
@@ -309,6 +310,25 @@ def test_untagged_plain_folder_takes_every_post_and_leaves_out_non_posts(tmp_pat
     assert data["authors"] == ["A", "B"]
     toc = run_json("toc", str(tmp_path / "book.yml"), "--format", "json")[1]
     assert [c["title"] for c in toc["chapters"]] == ["First", "Second"]
+
+
+def test_eleventy_site_data_and_collection_tag(tmp_path):
+    """Eleventy: metadata from _data/metadata.json; `posts`, carried by every post, is not chosen."""
+    (tmp_path / "eleventy.config.js").write_text("export default function () {}\n", encoding="utf-8")
+    (tmp_path / "_data").mkdir()
+    (tmp_path / "_data" / "metadata.json").write_text(
+        '{"title": "Eleven", "url": "https://eleven.test/", "language": "fr", "author": {"name": "Zed"}}', encoding="utf-8")
+    blog = tmp_path / "content" / "blog"
+    (blog / "first").mkdir(parents=True)
+    (blog / "first" / "index.md").write_text("---\ntitle: First\ndate: 2022-01-01\ntags: [posts, intro]\n---\nHi\n", encoding="utf-8")
+    (blog / "second.md").write_text("---\ntitle: Second\ndate: 2022-02-01\ntags: posts\n---\nThere\n", encoding="utf-8")
+    result = run_cli("init", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "(Eleventy, posts in content/blog)" in result.stdout
+    assert [k for k, v in table_rows(result.stdout).items() if v[3]] == [("tag", "intro")]
+    data = yaml.safe_load((tmp_path / "book.yml").read_text(encoding="utf-8"))
+    assert (data["title"], data["authors"], data["language"], data["site_url"]) == ("Intro", ["Zed"], "fr", "https://eleven.test/")
+    assert data["series"]["tags"] == ["intro"]
 
 
 @pytest.mark.skipif(not RUST_BLOG.is_dir(), reason="the Rust blog corpus is not on this machine")
