@@ -101,7 +101,8 @@ def similar_posts(posts: list[tuple[Post, list[str]]]) -> list[Diagnostic]:
     for i, j in sorted(candidates):
         (ta, ha), (tb, hb) = titles[i], titles[j]
         small, big = sorted((ta, tb), key=len)
-        title_like = len(small) >= 2 and (small <= big or len(ta & tb) / len(ta | tb) >= 0.75)
+        numbers_differ = {w for w in ta if any(ch.isdigit() for ch in w)} != {w for w in tb if any(ch.isdigit() for ch in w)}
+        title_like = not numbers_differ and len(small) >= 3 and (small <= big or len(ta & tb) / len(ta | tb) >= 0.75)
         heads_like = min(len(ha), len(hb)) >= 3 and len(ha & hb) / len(ha | hb) >= 0.5
         if title_like or heads_like:
             a, b = posts[i][0], posts[j][0]

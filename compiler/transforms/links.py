@@ -11,7 +11,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from compiler.paths import OutsideBook, confine, relative
 
@@ -114,9 +114,10 @@ def _relative(raw: str, ctx: LinkContext) -> LinkOutcome:
         slug = ctx.routes.find(posixpath.normpath("/" + re.sub(r"^(\.\.?/)+", "", path)))
     if slug is not None:
         return _anchor(slug, frag, ctx, raw)
-    if ctx.site_url:
-        return LinkOutcome(None, "CB110", f"relative link {raw} is not a post in this book: kept as plain text")
-    return LinkOutcome(None, "CB110", f"relative link {raw} is not a post in this book: kept as plain text")
+    if ctx.site_url and raw.startswith("../"):  # climbs from a post's permalink to the site root
+        return LinkOutcome(urljoin(ctx.site_url, re.sub(r"^(\.\./)+", "", raw)))
+    return LinkOutcome(None, "CB110", f"relative link {raw} is not a post in this book: kept as plain text"
+                       + ("" if ctx.site_url else " (set site_url to link to the blog)"))
 
 
 def _in_book(path: str, ctx: LinkContext) -> LinkOutcome | None:
@@ -127,12 +128,20 @@ def _in_book(path: str, ctx: LinkContext) -> LinkOutcome | None:
     return _anchor(slug, frag, ctx, path)
 
 
+def loose(ident: str) -> str:
+    """An id with only its letters and digits: matches kramdown/Hugo ids to pandoc's."""
+    return re.sub(r"[\W_]+", "", unquote(ident).lower())
+
+
 def _anchor(slug: str, frag: str, ctx: LinkContext, raw: str) -> LinkOutcome:
     if not frag:
         return LinkOutcome(f"#{slug}")
-    new = ctx.routes.idmaps.get(slug, {}).get(frag)
+    idmap = ctx.routes.idmaps.get(slug, {})
+    new = idmap.get(frag) or idmap.get(unquote(frag))
     if new is None and frag in ctx.routes.ids:
         new = frag
+    if new is None:
+        new = next((v for k, v in idmap.items() if loose(k) == loose(frag)), None)
     if new is None:
         return LinkOutcome(f"#{slug}", "CB107", f"link {raw}: no heading #{frag} in chapter {slug}; linking to the chapter")
     return LinkOutcome(f"#{new}")
@@ -158,9 +167,7 @@ def resolve_image(url: str, ctx: LinkContext) -> ImageOutcome:
                                                  "allow network access): linked instead")
     if scheme:
         return ImageOutcome(None, None, "CB116", f"image {_short(raw)}: scheme {scheme}: is not allowed; left out")
-    path = raw.split("#")[0].split("?")[0]
-    from urllib.parse import unquote
-    path = unquote(path)
+    path = unquote(raw.split("#")[0].split("?")[0])
     candidates = [("static/" + path.lstrip("/")), path.lstrip("/")] if path.startswith("/") else [path]
     for candidate in candidates:
         base = ctx.root if path.startswith("/") else ctx.post_dir
