@@ -50,11 +50,17 @@ class Draft:
     unfinished: bool = False
 
 
-def compile_book(loaded: LoadedManifest, render: bool = True) -> tuple[Book, list[Diagnostic]]:
-    """The whole pipeline. `render=False` skips the HTML fragments (for check and toc)."""
+def compile_book(loaded: LoadedManifest, render: bool = True, progress=None) -> tuple[Book, list[Diagnostic]]:
+    """The whole pipeline. `render=False` skips the HTML fragments (for check and toc).
+
+    `progress(message)`, when given, is told which stage is running (the CLI shows it).
+    """
     m, root = loaded.manifest, loaded.root
+    say = progress or (lambda message: None)
     problems: list[Diagnostic] = []
+    say("reading posts")
     entries = select(loaded, problems)
+    say(f"parsing {len(entries)} posts with pandoc")
     for e in entries:
         problems += [d for d in e.post.diagnostics if not (e.kind != "chapter" and d.code in ("CB103", "CB104"))]
     drafts = parse(loaded, entries, problems)
@@ -72,10 +78,13 @@ def compile_book(loaded: LoadedManifest, render: bool = True) -> tuple[Book, lis
             names += [f"{post.date:%Y/%m/%d}/{post.slug}", f"{post.date:%Y/%m}/{post.slug}", f"{post.date:%Y}/{post.slug}"]
         routes.add(d.slug, names, d.idmap)
     assets: dict[str, Path] = {}
+    say(f"resolving links in {len(drafts)} chapters")
     for d in drafts:
         d.blocks = finish_links(d, loaded, routes, assets, problems)
     body_entries = [d for d in drafts if d.entry.kind == "chapter"]
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
+    if render:
+        say(f"rendering {len(drafts)} chapters")
     htmls = render_html(drafts, problems) if render else [""] * len(drafts)
     chapters = [to_chapter(d, html) for d, html in zip(drafts, htmls)]
     book = Book(

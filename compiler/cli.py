@@ -75,7 +75,11 @@ def _compile(manifest: Path, render: bool = True):
     loaded = _load(manifest)
     if State.verbosity >= 1:
         err.print(f"[bold]Compiling[/] {loaded.manifest.title} ({manifest})")
-    book, problems = compile_book(loaded, render=render)
+    if err.is_terminal and State.verbosity >= 0:
+        with err.status("compiling") as status:
+            book, problems = compile_book(loaded, render=render, progress=lambda m: status.update(m))
+    else:
+        book, problems = compile_book(loaded, render=render)
     return loaded, book, problems
 
 
@@ -174,10 +178,14 @@ def build(
     for name in ctx.formats:
         backend = backends[name]
         options = backend.options_model.model_validate(loaded.manifest.outputs.get(name) or {})
-        if State.verbosity >= 0:
-            err.print(f"[bold]Writing[/] {name} …")
         start = time.perf_counter()
-        paths = backend.build(book, options, ctx)
+        if err.is_terminal and State.verbosity >= 0:
+            with err.status(f"writing {name}"):
+                paths = backend.build(book, options, ctx)
+        else:
+            if State.verbosity >= 0:
+                err.print(f"writing {name} …")
+            paths = backend.build(book, options, ctx)
         ctx.outputs[name] = paths
         summary.append((name, paths, time.perf_counter() - start))
     _print_diagnostics(ctx.diagnostics)

@@ -10,6 +10,7 @@ process is restarted, and the rest of the book goes on.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -31,12 +32,19 @@ class Result:
     error: str | None = None
 
 
+@functools.cache
 def pandoc_path() -> str:
-    return pypandoc.get_pandoc_path()
+    """The pandoc bundled by pypandoc-binary (never a system pandoc of another version)."""
+    bundled = Path(pypandoc.__file__).parent / "files" / "pandoc"
+    if bundled.is_file():
+        return str(bundled)
+    return pypandoc.get_pandoc_path()  # pragma: no cover - pypandoc-binary always bundles it
 
 
+@functools.cache
 def pandoc_version() -> str:
-    return pypandoc.get_pandoc_version()
+    out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=False).stdout
+    return out.split("\n", 1)[0].split()[-1] if out else "unknown"
 
 
 def read_many(texts: list[str], fmt: str) -> list[Result]:

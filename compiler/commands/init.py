@@ -6,8 +6,9 @@ inside the blog folder: the book folder is the blog folder, since Chapbook reads
 the manifest's folder. What it cannot guess is left as a commented placeholder. The manifest is
 validated (schema, and which posts it selects) before it replaces anything.
 
-Which series without --series: the tag carried by most posts (ties: alphabetical); with no tags,
-the largest category; with neither, every post. --all takes every post whatever its tags.
+Which series without --series: the tag carried by most posts but not all of them (ties:
+alphabetical); with no such tag, the largest such category; with neither, every post (a tag on
+every post, like Eleventy's `posts` collection tag, is no series). --all takes every post.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class Plan:
 
 
 def init(
-    blog_dir: Annotated[Path, typer.Argument(help="The blog's folder (the book folder: the manifest is written inside it).")] = Path("."),
+    blog_dir: Annotated[Path, typer.Argument(metavar="BLOG_DIR", help="The blog's folder (the book folder: the manifest is written inside it).")] = Path("."),
     series: Annotated[Optional[list[str]], typer.Option("--series", "-s", metavar="TAG",
                       help="Tag or category to make the book of; repeat it (or separate with commas) for several spellings.")] = None,
     every: Annotated[bool, typer.Option("--all", help="Every post, whatever its tags.")] = False,
@@ -116,7 +117,8 @@ def choose(blog: Blog, wanted: list[str], every: bool) -> Series:
     if every:
         return found[0]
     if not wanted:
-        tags = [s for s in found if s.kind == "tag"] or [s for s in found if s.kind == "category"]
+        partial = [s for s in found[1:] if len(s.posts) < len(blog.posts)]   # a tag on every post is no series
+        tags = [s for s in partial if s.kind == "tag"] or [s for s in partial if s.kind == "category"]
         return tags[0] if tags else found[0]
     names = {s.name.casefold() for s in found[1:]}
     missing = [w for w in wanted if w.casefold() not in names]
@@ -135,9 +137,11 @@ def series_table(blog: Blog, chosen: Series) -> Table:
                           ("first", "left"), ("last", "left")):
         table.add_column(name, justify=justify, overflow="fold")
     found = blog.series()
+    picked = {name.strip().casefold() for name in chosen.name.split(",")}
     for s in found[:TABLE_ROWS]:
         first, last = s.dates
-        mark = "→" if s.kind == chosen.kind and s.name == chosen.name else ""
+        mark = "→" if (s.kind, s.name) == (chosen.kind, chosen.name) or (
+            chosen.kind == "tags" and s.kind != "all" and s.name.casefold() in picked) else ""
         table.add_row(mark, s.kind, s.name, str(len(s.posts)), _day(first), _day(last))
     if len(found) > TABLE_ROWS:
         table.caption = f"… and {len(found) - TABLE_ROWS} more (pass any of them to --series)"
@@ -153,9 +157,9 @@ def make_plan(blog: Blog, chosen: Series, wanted: list[str], target: Path) -> Pl
                          "write the manifest at the blog's top level (the default)", 2)
     tags = tuple(wanted) if wanted else ((chosen.name,) if chosen.kind in ("tag", "category") else ())
     site, config = blog.site, blog.site.file
-    title = _humanise(chosen.name if chosen.kind != "all" else (site.title or blog.root.name))
+    title = _humanise(tags[0] if tags else (site.title or blog.root.name))
     title_note = ("from the site title in " + config) if chosen.kind == "all" and site.title else (
-        "from the folder name" if chosen.kind == "all" else "from the series tag")
+        "from the folder name" if chosen.kind == "all" else "from the (first) series tag")
     fields = {
         "title": Value(title, title_note + "; change it"),
         "subtitle": Value("A subtitle", "optional", commented=True),
@@ -216,14 +220,14 @@ def render(plan: Plan, target: Path) -> str:
     name = _rel(Path.cwd(), target)
     lines = [
         f"# Book manifest written by `chapbook init` from a {ENGINES[blog.engine]} blog: {what}.",
-        f"# {len(chosen.posts)} posts, {_day(first)} to {_day(last)}, in date order. Check every guess below;",
+        f"# {_posts(len(chosen.posts))}, {_day(first)} to {_day(last)}, in date order. Check every guess below;",
         "# lines starting with `# key:` are optional settings to fill in and uncomment.",
         f"# Next: chapbook check {name}, then chapbook build {name} (EPUB, PDF and HTML in dist/).",
         "",
     ]
     lines += [_line(key, v.value, v.note, v.commented) for key, v in plan.fields.items() if v.value is not None]
     lines += ["", _line("series", None, "which posts make the book")]
-    lines.append(_line("from", plan.source, f"{len(chosen.posts)} posts under this folder", indent=2))
+    lines.append(_line("from", plan.source, f"{_posts(len(chosen.posts))} under this folder", indent=2))
     if plan.tags:
         lines.append(_line("tags", list(plan.tags), "a post is taken when it has any of these tags or categories", indent=2))
     lines.append(_line("order", "date", "date | title | manifest", indent=2))
@@ -278,7 +282,7 @@ def report(err: Console, plan: Plan, target: Path) -> None:
     guessed = [k for k, v in fields.items() if v.value is not None and not v.commented]
     todo = [k for k, v in fields.items() if v.commented]
     name = _rel(Path.cwd(), target)
-    err.print(f"[bold]Wrote[/] {name}: “{fields['title'].value}”, {len(plan.chosen.posts)} posts"
+    err.print(f"[bold]Wrote[/] {name}: “{fields['title'].value}”, {_posts(len(plan.chosen.posts))}"
               + (f" tagged {', '.join(plan.tags)}" if plan.tags else "") + ", in date order.")
     err.print(f"Guessed: {', '.join(guessed)}. To fill in (commented out): {', '.join(todo) or 'nothing'}.")
     if plan.exclude:
@@ -291,6 +295,10 @@ def _rel(base: Path, path: Path) -> str:
         return path.relative_to(base).as_posix() or "."
     except ValueError:
         return str(path)
+
+
+def _posts(count: int) -> str:
+    return f"{count} post" + ("" if count == 1 else "s")
 
 
 def _day(value) -> str:

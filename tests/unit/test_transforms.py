@@ -114,3 +114,14 @@ def test_walk_replaces_splices_and_keeps_identity():
     new = walk(blocks, {"Link": lambda el: el["c"][1]})  # unlink: splice the text in
     assert "Link" not in str(new) and stringify(new).split() == ["a", "x", "b", "h", "c"]
     assert walk(blocks, {}) is blocks
+
+
+def test_anchor_spellings_of_other_engines(ctx):
+    from dataclasses import replace
+    routes = ctx.routes
+    routes.add("rel", ["rel"], {"contributors-to-1.31.0": "rel--contributors-to-1.31.0", "how-can-i-help": "rel--how-can-i-help"})
+    assert resolve_link("/rel#contributors-to-131.0", ctx).url == "#rel--contributors-to-1.31.0"
+    assert resolve_link("/rel#how-can-i-help%3F", ctx).url == "#rel--how-can-i-help"
+    withsite = replace(ctx, site_url="https://blog.example/")
+    assert resolve_link("../../../images/x.png", withsite).url == "https://blog.example/images/x.png"
+    assert resolve_link("../../../images/x.png", ctx).code == "CB110"

@@ -1,0 +1,181 @@
+"""Chapter and part sections: the converted fragment with its title, links resolved to files,
+images pointed at the embedded copies, and pandoc's endnotes turned into EPUB 3 footnotes.
+
+`Placement` is the one map from the core's ids to EPUB files, computed once from
+`book.chapter_of()`; both the text and the navigation use it, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from compiler.backends.epub.links import clean_url, fragment_of, xml_id
+from compiler.backends.epub.xhtml import EPUB_TYPE, OPS, Fixes, Tree, parse_fragment, remove, serialise
+from compiler.book import Chapter
+
+TEXT_DIR = "text"
+SECTION_TYPES = {"chapter": "chapter", "front": "frontmatter", "back": "backmatter"}
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where every document and element id of the book lives in the EPUB."""
+    files: dict[str, str]      # document key (chapter or part slug) -> file name inside text/
+    owner: dict[str, str]      # the core's element id -> document key
+    images: dict[str, str]     # asset href ("assets/…") -> path from text/ ("../images/…")
+
+    def href(self, ident: str, current: str | None) -> str | None:
+        """Link to a book id from the file `current` (inside text/), or None when it is not in the book."""
+        key = self.owner.get(ident)
+        if key is None:
+            return None
+        target = self.files[key]
+        return f"#{xml_id(ident)}" if target == current else f"{target}#{xml_id(ident)}"
+
+    def nav_href(self, ident: str, top: bool = False) -> str:
+        """Link from the package folder (where nav.xhtml is); `top`: the document itself, no fragment."""
+        target = f"{TEXT_DIR}/{self.files[self.owner[ident]]}"
+        return target if top else f"{target}#{xml_id(ident)}"
+
+
+@dataclass
+class Report:
+    """What one document lost or changed, for the chapter's diagnostics."""
+    dropped_links: list[str] = field(default_factory=list)
+    missing_images: list[str] = field(default_factory=list)
+    remote_images: list[str] = field(default_factory=list)
+    images: int = 0
+    images_without_alt: int = 0
+    fixes: Fixes = field(default_factory=Fixes)
+
+
+def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[str], report: Report) -> str:
+    """The chapter as a `<section>`: h1 title (id = slug), body, footnotes as asides."""
+    tree = parse_fragment(chapter.html, taken)
+    root = tree.root
+    root.tag = "section"
+    root.set(EPUB_TYPE, SECTION_TYPES[chapter.kind])
+    if chapter.kind == "chapter":
+        root.set("role", "doc-chapter")
+    root.set("class", chapter.kind)
+    root.set("aria-labelledby", xml_id(chapter.slug))
+    _title(root, chapter.title, chapter.slug, taken)
+    _resolve(tree, place, file, report)
+    _footnotes(root)
+    report.fixes.merge(tree.fixes)
+    return serialise(root)
+
+
+def part_section(title: str, slug: str, taken: set[str]) -> str:
+    """A part's title page: a section holding only its heading."""
+    root = etree.Element("section", nsmap={"epub": OPS})
+    root.set(EPUB_TYPE, "part")
+    root.set("role", "doc-part")
+    root.set("class", "part")
+    root.set("aria-labelledby", xml_id(slug))
+    _title(root, title, slug, taken)
+    return serialise(root)
+
+
+def _title(root, title: str, slug: str, taken: set[str]) -> None:
+    h1 = etree.Element("h1")
+    ident = xml_id(slug)
+    h1.set("id", ident)
+    taken.add(ident)
+    h1.text = title
+    h1.tail, root.text = root.text, None
+    root.insert(0, h1)
+
+
+def _resolve(tree: Tree, place: Placement, file: str, report: Report) -> None:
+    for link in tree.links:
+        _link(link, tree, place, file, report)
+    for image in tree.images:
+        _image(image, place, report)
+
+
+def _link(el, tree: Tree, place: Placement, file: str, report: Report) -> None:
+    href = el.get("href")
+    frag = fragment_of(href)
+    if frag is not None:
+        parent = el.getparent()
+        if len(el) == 0 and not el.text and parent is not None and parent.get("id") == xml_id(frag):
+            remove(el)                 # pandoc's empty per-line anchors in code blocks
+            return
+        target = place.href(frag, file) or (f"#{xml_id(frag)}" if xml_id(frag) in tree.ids and frag else None)
+    else:
+        target = clean_url(href)
+    if target is None:
+        report.dropped_links.append(href)
+        del el.attrib["href"]
+        el.attrib.pop("hreflang", None)
+        return
+    el.set("href", target)
+    if "footnote-ref" in (el.get("class") or "").split():
+        el.set(EPUB_TYPE, "noteref")
+
+
+def _image(el, place: Placement, report: Report) -> None:
+    src = el.get("src")
+    alt = el.get("alt", "")
+    if src in place.images:
+        el.set("src", place.images[src])
+        report.images += 1
+        report.images_without_alt += not alt.strip()
+        return
+    url = clean_url(src) if src.lower().startswith(("http:", "https:", "//")) else None
+    if url is not None:
+        report.remote_images.append(src)
+        _replace_image(el, url, alt or url)
+    else:
+        report.missing_images.append(src)
+        _replace_image(el, None, alt)
+
+
+def _replace_image(el, url: str | None, text: str) -> None:
+    """A remote image becomes a link to it; a missing one its alt text (nothing is fetched)."""
+    inside_link = any(True for _ in el.iterancestors("a"))
+    if not text:
+        remove(el)
+        return
+    new = etree.Element("a" if url and not inside_link else "span")
+    new.set("class", "remote-image" if url else "missing-image")
+    if url and not inside_link:
+        new.set("href", url)
+    new.text = text
+    new.tail = el.tail
+    el.getparent().replace(el, new)
+
+
+def _footnotes(root) -> None:
+    """pandoc's `<section class="footnotes"><ol><li id=…>` -> one `<aside epub:type="footnote">` per note."""
+    for section in list(root.iter("section")):
+        if "footnotes" not in (section.get("class") or "").split():
+            continue
+        section.set(EPUB_TYPE, "footnotes")
+        for ol in [c for c in section if c.tag == "ol"]:
+            for number, li in enumerate([c for c in ol if c.tag == "li"], start=1):
+                ol.addprevious(_aside(li, number))
+            section.remove(ol)
+
+
+def _aside(li, number: int):
+    aside = etree.Element("aside")
+    if li.get("id"):
+        aside.set("id", li.get("id"))
+    aside.set("class", "footnote")
+    aside.set(EPUB_TYPE, "footnote")
+    aside.set("role", "doc-footnote")
+    aside.text = li.text
+    for child in list(li):
+        aside.append(child)
+    label = etree.Element("span")
+    label.set("class", "footnote-number")
+    label.text = f"{number}. "
+    first = aside[0] if len(aside) and not (aside.text or "").strip() else None
+    holder = first if first is not None and first.tag == "p" else aside
+    label.tail, holder.text = holder.text, None
+    holder.insert(0, label)
+    return aside

@@ -1,0 +1,138 @@
+"""Which XHTML documents the EPUB holds, their file names, and their text.
+
+Reading order: cover page, title page, contents (nav), front matter, parts and chapters, back
+matter. With `split: chapter` every chapter, part title page and front/back matter file has a file
+of its own; with `split: single` the whole text is one file. Documents are rendered from the
+theme's Jinja templates (`epub/document.xhtml.j2` wraps every page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from compiler.backends.epub.content import TEXT_DIR, Placement, Report, chapter_section, part_section
+from compiler.backends.epub.outline import Entry
+from compiler.backends.epub.package import Document
+from compiler.book import Book, Chapter, Part
+
+STYLESHEET = "styles/book.css"
+LABELS = {   # a few words the book itself says, by primary language subtag
+    "en": ("Contents", "Cover", "Title page", "Start of content", "Guide"),
+    "de": ("Inhalt", "Umschlag", "Titelseite", "Beginn des Textes", "Orientierung"),
+    "fr": ("Table des matières", "Couverture", "Page de titre", "Début du texte", "Repères"),
+    "es": ("Índice", "Cubierta", "Portada", "Comienzo del texto", "Guía"),
+    "it": ("Indice", "Copertina", "Frontespizio", "Inizio del testo", "Guida"),
+    "pt": ("Sumário", "Capa", "Folha de rosto", "Início do texto", "Guia"),
+    "nl": ("Inhoud", "Omslag", "Titelpagina", "Begin van de tekst", "Oriëntatie"),
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One body document: a part title page, or a chapter (front, body or back)."""
+    key: str                      # the part's or chapter's slug (its element id)
+    chapter: Chapter | None = None
+    part: Part | None = None
+
+
+@dataclass
+class Reports:
+    """What each chapter lost or had changed, by chapter source path."""
+    by_source: dict[str, Report] = field(default_factory=dict)
+
+    def get(self, chapter: Chapter) -> Report:
+        return self.by_source.setdefault(chapter.source, Report())
+
+
+def units(book: Book) -> list[Unit]:
+    out = [Unit(c.slug, chapter=c) for c in book.front]
+    for part in book.parts:
+        if part.title and part.slug:
+            out.append(Unit(part.slug, part=part))
+        out += [Unit(c.slug, chapter=c) for c in part.chapters]
+    return out + [Unit(c.slug, chapter=c) for c in book.back]
+
+
+def placement(book: Book, split: str, images: dict[str, str]) -> Placement:
+    """File names: `NNN-slug.xhtml` (numbered, so no two can clash even if slugs differ only in case)."""
+    files = {}
+    for n, unit in enumerate(units(book), start=1):
+        files[unit.key] = "book.xhtml" if split == "single" else f"{n:03d}-{unit.key[:60]}.xhtml"
+    owner = {ident: key for ident, key in book.chapter_of().items() if key in files}
+    return Placement(files, owner, {href: f"../{path}" for href, path in images.items()})
+
+
+class Pages:
+    """Renders every document with the theme's templates."""
+
+    def __init__(self, book: Book, env, place: Placement, reports: Reports):
+        self.book, self.env, self.place, self.reports = book, env, place, reports
+        lang = book.meta.language
+        words = LABELS.get(lang.split("-")[0].lower(), LABELS["en"])
+        self.labels = dict(zip(("contents", "cover", "titlepage", "start", "landmarks"), words))
+
+    def render(self, template: str, title: str, in_text: bool = True, **values) -> bytes:
+        css = f"../{STYLESHEET}" if in_text else STYLESHEET
+        page = self.env.get_template(template).render(
+            lang=self.book.meta.language, title=title or self.book.meta.title, stylesheets=[css],
+            labels=self.labels, meta=self.book.meta, body_type=values.pop("body_type", None), **values)
+        return page.encode("utf-8")
+
+    def cover(self, src: str, alt: str) -> Document:
+        data = self.render("cover.xhtml.j2", self.labels["cover"], cover_src=f"../{src}", cover_alt=alt)
+        return Document("cover", f"{TEXT_DIR}/cover.xhtml", self.labels["cover"], data)
+
+    def titlepage(self) -> Document:
+        data = self.render("titlepage.xhtml.j2", self.book.meta.title, body_type="frontmatter")
+        return Document("titlepage", f"{TEXT_DIR}/title.xhtml", self.book.meta.title, data)
+
+    def nav(self, toc: tuple[Entry, ...], landmarks: list[dict]) -> Document:
+        data = self.render("nav.xhtml.j2", self.labels["contents"], in_text=False, toc=toc, landmarks=landmarks)
+        return Document("nav", "nav.xhtml", self.labels["contents"], data, ("nav",))
+
+    def text(self, split: str) -> list[Document]:
+        """The body documents: one per unit, or one for the whole text."""
+        if split == "single":
+            taken: set[str] = set()
+            body = "\n".join(self._section(u, "book.xhtml", taken) for u in units(self.book))
+            data = self.render("document.xhtml.j2", self.book.meta.title, body=Markup(body))
+            return [Document("text", f"{TEXT_DIR}/book.xhtml", self.book.meta.title, data)]
+        docs = []
+        for n, unit in enumerate(units(self.book), start=1):
+            file = self.place.files[unit.key]
+            body = self._section(unit, file, set())
+            title = unit.chapter.title if unit.chapter else unit.part.title
+            kind = unit.chapter.kind if unit.chapter else "chapter"
+            data = self.render("document.xhtml.j2", title, body=Markup(body), body_type=BODY_TYPES[kind])
+            docs.append(Document(f"doc-{n:03d}", f"{TEXT_DIR}/{file}", title, data))
+        return docs
+
+    def _section(self, unit: Unit, file: str, taken: set[str]) -> str:
+        if unit.part is not None:
+            return part_section(unit.part.title or "", unit.key, taken)
+        return chapter_section(unit.chapter, self.place, file, taken, self.reports.get(unit.chapter))
+
+
+BODY_TYPES = {"front": "frontmatter", "chapter": "bodymatter", "back": "backmatter"}
+
+
+def landmarks(book: Book, place: Placement, labels: dict[str, str]) -> list[dict]:
+    """Cover, title page, contents and the start of the body text, for the nav and the OPF guide."""
+    body = [u for u in units(book) if not (u.chapter and u.chapter.kind != "chapter")]
+    start = body[0].key if body else (units(book)[0].key if units(book) else None)
+    marks = [
+        {"type": "cover", "href": f"{TEXT_DIR}/cover.xhtml", "title": labels["cover"]},
+        {"type": "titlepage", "href": f"{TEXT_DIR}/title.xhtml", "title": labels["titlepage"]},
+        {"type": "toc", "href": "nav.xhtml#toc", "title": labels["contents"]},
+    ]
+    if start is not None:
+        marks.append({"type": "bodymatter", "href": place.nav_href(start), "title": labels["start"]})
+    return marks
+
+
+def guide(marks: list[dict]) -> list[dict]:
+    """The same places as an EPUB 2 `<guide>` (its type names differ)."""
+    names = {"cover": "cover", "titlepage": "title-page", "toc": "toc", "bodymatter": "text"}
+    return [{"type": names[m["type"]], "href": m["href"], "title": m["title"]} for m in marks]

@@ -1,0 +1,156 @@
+"""Files the EPUB carries besides its text: images (with media types read from their bytes, not their
+names), the theme's stylesheet and, when the theme ships them, fonts with their licences.
+
+Only files inside the book folder (book.assets, re-checked here) and the theme are read. An image
+EPUB readers cannot show (BMP, TIFF, …) is converted to PNG; an SVG is embedded only after its
+scripts, foreign objects and external references are removed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+from PIL import Image
+
+from compiler.paths import OutsideBook, confine
+from compiler.themes import Theme
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+CORE_RASTER = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
+FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
+MAX_IMAGE_BYTES = 50 * 1024 * 1024
+STORED_TYPES = frozenset(CORE_RASTER) | {"font/woff", "font/woff2"}   # already compressed
+
+
+@dataclass(frozen=True)
+class Resource:
+    file_name: str        # inside the package folder, e.g. "images/001-chart.png"
+    media_type: str
+    data: bytes
+
+
+class ImageError(Exception):
+    """An image that cannot be embedded (the message says why)."""
+
+
+def sniff(data: bytes) -> str | None:
+    """The core media type of an image from its first bytes."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<svg", b"<?xml", b"<!--", b"<!doctype svg")) and b"<svg" in data[:65536].lower():
+        return "image/svg+xml"
+    return None
+
+
+def read_image(path: Path, root: Path) -> tuple[bytes, str]:
+    """(bytes, media type) ready to embed; raises ImageError."""
+    try:
+        real = confine(root, path)
+    except OutsideBook:
+        raise ImageError("is outside the book folder") from None
+    try:
+        if real.stat().st_size > MAX_IMAGE_BYTES:
+            raise ImageError(f"is larger than {MAX_IMAGE_BYTES // 2**20} MiB")
+        data = real.read_bytes()
+    except OSError as exc:
+        raise ImageError(f"cannot be read ({exc.strerror})") from None
+    kind = sniff(data)
+    if kind in CORE_RASTER:
+        return data, kind
+    if kind == "image/svg+xml":
+        return clean_svg(data), kind
+    return to_png(data), "image/png"
+
+
+def to_png(data: bytes) -> bytes:
+    """Convert a raster format EPUB readers need not support (BMP, TIFF, ICO, …) to PNG."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            im = im.convert("RGBA" if im.mode in ("RGBA", "LA", "P", "PA") else "RGB")
+            out = io.BytesIO()
+            im.save(out, "PNG")
+            return out.getvalue()
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+        raise ImageError(f"is not an image EPUB readers can show ({type(exc).__name__})") from None
+
+
+def clean_svg(data: bytes) -> bytes:
+    """An SVG without scripts, event handlers, foreign objects or references to other files."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True,
+                             remove_pis=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise ImageError(f"is not well-formed SVG ({exc.msg})") from None
+    if root.tag != f"{{{SVG_NS}}}svg":
+        raise ImageError("is not an SVG image")
+    for el in list(root.iter()):
+        if not isinstance(el.tag, str):
+            continue
+        local = etree.QName(el).localname
+        if local in ("script", "foreignObject", "handler", "iframe") or (
+                local == "style" and re.search(r"url\(|@import", el.text or "", re.I)):
+            el.getparent().remove(el)
+            continue
+        for name in list(el.attrib):
+            value = el.attrib[name]
+            short = etree.QName(name).localname.lower()
+            if short.startswith("on") or (short == "href" and not value.startswith("#")) or \
+                    (short == "style" and "url(" in value.lower()):
+                del el.attrib[name]
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def is_animated(data: bytes) -> bool:
+    """Animated GIF/WebP/APNG: the accessibility metadata must not promise "no flashing hazard"."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return bool(getattr(im, "is_animated", False))
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError):
+        return False
+
+
+def image_name(index: int, source: str, media_type: str) -> str:
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(source).stem.lower()).strip("-")[:40] or "image"
+    ext = CORE_RASTER.get(media_type, "svg")
+    return f"images/{index:03d}-{stem}.{ext}"
+
+
+def stylesheet(theme: Theme) -> bytes:
+    """The theme's EPUB stylesheet followed by the shared syntax-highlighting palette."""
+    parts = [theme.read("epub/book.css")]
+    if theme.find("common/highlight.css"):
+        parts.append(theme.read("common/highlight.css"))
+    return "\n".join(parts).encode("utf-8")
+
+
+def theme_fonts(theme: Theme) -> list[Resource]:
+    """Fonts (and their licence texts) in `epub/fonts/` of the theme chain; the first theme wins per name."""
+    found: dict[str, Path] = {}
+    for folder in theme.folders:
+        fonts = folder / "epub" / "fonts"
+        if fonts.is_dir():
+            for path in sorted(fonts.iterdir()):
+                if path.is_file() and not path.name.startswith("."):
+                    found.setdefault(path.name, path)
+    out = []
+    for name, path in sorted(found.items()):
+        suffix = path.suffix.lower()
+        if suffix in FONT_TYPES:
+            out.append(Resource(f"fonts/{name}", FONT_TYPES[suffix], path.read_bytes()))
+        elif suffix in (".txt", ".md", "") and re.match(r"(?i)(licen[cs]e|ofl|copying|readme)", name):
+            out.append(Resource(f"fonts/{Path(name).stem}.txt", "text/plain", path.read_bytes()))
+    return out
