@@ -56,7 +56,7 @@ class DocxBackend:
         if options.toc:
             args += ["--toc", f"--toc-depth={options.toc_depth}"]
         with atomic_path(target) as tmp:
-            problem = run_pandoc(json.dumps(document), tmp, args)
+            problem = run_pandoc(json.dumps(document, ensure_ascii=False, separators=(",", ":")), tmp, args)
             if problem:
                 ctx.diagnostics.append(diag("CB290", relative(book.root, target), None,
                                             f"DOCX not written: pandoc failed: {problem}", Severity.ERROR))
