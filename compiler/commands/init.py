@@ -73,7 +73,7 @@ def init(
         raise FatalError(f"no posts found in {root}: a post is a .md or .markdown file with front matter and a title"
                          + _skipped_hint(blog), 2)
     chosen = choose(blog, wanted, every)
-    Console(highlight=False).print(series_table(blog, chosen))
+    Console(highlight=False, width=max(100, Console().width)).print(series_table(blog, chosen))
     plan = make_plan(blog, chosen, wanted, target)
     write_manifest(target, render(plan, target), plan)
     report(err, plan, target)
@@ -131,7 +131,7 @@ def choose(blog: Blog, wanted: list[str], every: bool) -> Series:
 
 
 def series_table(blog: Blog, chosen: Series) -> Table:
-    table = Table(title=f"Series in {blog.root.name} ({ENGINES[blog.engine]}, posts in {_rel(blog.root, blog.folder)})",
+    table = Table(title=f"{ENGINES[blog.engine]} blog: {_posts(len(blog.posts))} in {_rel(blog.root, blog.folder)}",
                   show_edge=False)
     for name, justify in (("", "left"), ("kind", "left"), ("name", "left"), ("posts", "right"),
                           ("first", "left"), ("last", "left")):
@@ -217,12 +217,12 @@ def render(plan: Plan, target: Path) -> str:
     chosen, blog = plan.chosen, plan.blog
     first, last = chosen.dates
     what = "every post" if chosen.kind == "all" else f"the posts tagged {', '.join(plan.tags)}"
-    name = _rel(Path.cwd(), target)
+    name = _rel(blog.root, target)
     lines = [
         f"# Book manifest written by `chapbook init` from a {ENGINES[blog.engine]} blog: {what}.",
         f"# {_posts(len(chosen.posts))}, {_day(first)} to {_day(last)}, in date order. Check every guess below;",
         "# lines starting with `# key:` are optional settings to fill in and uncomment.",
-        f"# Next: chapbook check {name}, then chapbook build {name} (EPUB, PDF and HTML in dist/).",
+        f"# Next, in this folder: chapbook check {name}, then chapbook build {name} (EPUB, PDF and HTML in dist/).",
         "",
     ]
     lines += [_line(key, v.value, v.note, v.commented) for key, v in plan.fields.items() if v.value is not None]

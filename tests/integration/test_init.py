@@ -26,7 +26,7 @@ BLOGS = {
         args=[], engine="Jekyll",
         rows={("all", "(all posts)"): 4, ("tag", "rust-journey"): 3, ("tag", "rust"): 2, ("tag", "life"): 1,
               ("category", "programming"): 3, ("category", "baking"): 1},
-        chosen=("tag", "rust-journey"),
+        chosen=[("tag", "rust-journey")],
         manifest={"title": "Rust Journey", "authors": ["Ada Lovelace", "Charles Babbage"], "language": "en-GB",
                   "site_url": "https://rusty-notebook.test/blog/"},
         series={"from": "_posts", "tags": ["rust-journey"], "order": "date", "name": "Rust Journey"},
@@ -41,7 +41,7 @@ BLOGS = {
         args=["--all"], engine="Hugo",
         rows={("all", "(all posts)"): 3, ("tag", "debugging"): 2, ("tag", "history"): 2, ("tag", "compilers"): 1,
               ("category", "computing"): 1},
-        chosen=("all", "(all posts)"),
+        chosen=[("all", "(all posts)")],
         manifest={"title": "Field Notes", "authors": ["Grace Hopper"], "language": "en-GB",
                   "site_url": "https://field-notes.test/", "rights": "© Grace Hopper",
                   "description": "Notes on computing history."},
@@ -54,13 +54,12 @@ BLOGS = {
         removed=["{{< sparkline"],
     ),
     "hexo": dict(
-        args=[], engine="Hexo",
+        args=["--series", "oolong,green"], engine="Hexo",
         rows={("all", "(all posts)"): 3, ("tag", "brewing"): 3, ("tag", "oolong"): 2, ("tag", "green"): 1,
               ("category", "notes"): 3},
-        chosen=("all", "(all posts)"),      # "brewing" is on every post: no series
-        manifest={"title": "Tea Leaves", "authors": ["Lu Yu"], "language": "zh-CN", "site_url": "https://tea-leaves.test/",
-                  "description": "Brewing notes."},
-        series={"from": "source/_posts", "order": "date"},
+        chosen=[("tag", "oolong"), ("tag", "green")],
+        manifest={"title": "Oolong", "authors": ["Lu Yu"], "language": "zh-CN", "site_url": "https://tea-leaves.test/"},
+        series={"from": "source/_posts", "tags": ["oolong", "green"], "order": "date", "name": "Oolong"},
         chapters=[("hello-world", "2019-05-01"), ("green-tea-basics", "2019-06-12"), ("oolong-notes", "2020-01-20")],
         links={"hello-world": ["#green-tea-basics"], "green-tea-basics": ["#hello-world"]},
         images={"hello-world": ["source/_posts/hello-world/pic.png"]},
@@ -124,13 +123,14 @@ def engine_syntax_outside_code(doc) -> list[str]:
 def test_init_succeeds_and_says_what_it_wrote(blog):
     assert blog["init"].returncode == 0, blog["init"].stderr
     assert "Wrote" in blog["init"].stderr and "book.yml" in blog["init"].stderr
-    assert f"({blog['engine']}, posts in {blog['series']['from']})" in blog["init"].stdout
+    total = blog["rows"][("all", "(all posts)")]
+    assert f"{blog['engine']} blog: {total} posts in {blog['series']['from']}" in blog["init"].stdout
 
 
 def test_series_listing_has_counts_date_ranges_and_the_choice(blog):
     rows = table_rows(blog["init"].stdout)
     assert {key: value[0] for key, value in rows.items()} == blog["rows"]
-    assert [key for key, value in rows.items() if value[3]] == [blog["chosen"]]
+    assert [key for key, value in rows.items() if value[3]] == blog["chosen"]
     first, last = blog["chapters"][0][1], blog["chapters"][-1][1]
     assert rows[("all", "(all posts)")][1] <= first and rows[("all", "(all posts)")][2] >= last
 
@@ -287,6 +287,14 @@ def test_bad_usage_exits_2(jekyll, args, message):
     assert not (jekyll / "book.yml").exists()
 
 
+def test_default_series_is_the_largest_tag_not_on_every_post(tmp_path):
+    blog = copy_blog("hexo", tmp_path)      # brewing: 3 of 3 posts, oolong: 2, green: 1
+    result = run_cli("init", str(blog))
+    assert result.returncode == 0, result.stderr
+    assert [k for k, v in table_rows(result.stdout).items() if v[3]] == [("tag", "oolong")]
+    assert yaml.safe_load((blog / "book.yml").read_text(encoding="utf-8"))["series"]["tags"] == ["oolong"]
+
+
 def test_nothing_found_exits_2(tmp_path):
     (tmp_path / "README.md").write_text("# Not a post\n", encoding="utf-8")
     result = run_cli("init", str(tmp_path))
@@ -324,7 +332,7 @@ def test_eleventy_site_data_and_collection_tag(tmp_path):
     (blog / "second.md").write_text("---\ntitle: Second\ndate: 2022-02-01\ntags: posts\n---\nThere\n", encoding="utf-8")
     result = run_cli("init", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert "(Eleventy, posts in content/blog)" in result.stdout
+    assert "Eleventy blog: 2 posts in content/blog" in result.stdout
     assert [k for k, v in table_rows(result.stdout).items() if v[3]] == [("tag", "intro")]
     data = yaml.safe_load((tmp_path / "book.yml").read_text(encoding="utf-8"))
     assert (data["title"], data["authors"], data["language"], data["site_url"]) == ("Intro", ["Zed"], "fr", "https://eleven.test/")
