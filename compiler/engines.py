@@ -574,8 +574,14 @@ def _aside_open(rw: _Rewrite, tag: Tag, args: Args, paired: bool) -> Opened | No
 
 
 def _include(rw: _Rewrite, tag: Tag, args: Args, paired: bool) -> str | None:
-    """Jekyll `{% include note.html content="…" %}` (themes' callouts): an aside; other includes unknown."""
+    """Jekyll theme includes with a clear meaning: callouts (`{% include note.html content="…" %}`)
+    become asides, `figure`/`image` includes a figure; any other include is unknown."""
     name = posixpath.splitext(posixpath.basename(args.get(index=0) or ""))[0].lower()
+    if name in ("figure", "image"):
+        src = args.get("image_path", "image", "src", "url", "file")
+        caption = args.get("caption", "description")
+        named = {"src": src, "alt": args.get("alt"), "caption": caption, "title": args.get("title")}
+        return _figure(rw, tag, Args((), {k: v for k, v in named.items() if v}), paired) if src else None
     content = args.get("content", "text")
     if name not in ASIDES or not content:
         return None

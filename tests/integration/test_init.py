@@ -261,6 +261,13 @@ def test_force_overwrites_and_series_chooses_the_tags(jekyll):
     assert [c["slug"] for c in toc["chapters"]] == ["getting-started", "borrow-checker", "sourdough"]
 
 
+def test_same_blog_gives_the_same_manifest(jekyll):
+    assert run_cli("init", str(jekyll)).returncode == 0
+    first = (jekyll / "book.yml").read_bytes()
+    assert run_cli("init", str(jekyll), "--force").returncode == 0
+    assert (jekyll / "book.yml").read_bytes() == first
+
+
 def test_out_outside_the_blog_is_refused(jekyll, tmp_path):
     result = run_cli("init", str(jekyll), "--out", str(tmp_path / "book.yml"))
     assert result.returncode == 2

@@ -152,6 +152,13 @@ def test_include_of_a_note_becomes_an_aside():
     assert out == "Text\n::: {.note}\nInstall **rustup** first.\n:::\nMore\n"
 
 
+def test_include_of_a_figure_becomes_a_figure():
+    out, _ = run('{% include figure image_path="/assets/a.png" alt="A" caption="The A." %}\n')
+    assert out == "<figure>\n\n![A](/assets/a.png)\n<figcaption>The A.</figcaption></figure>\n"
+    out, _ = run('See {% include image.html url="/b.png" description="B" %}.\n')
+    assert out == "See ![B](/b.png).\n"
+
+
 def test_liquid_embeds_become_links():
     out, _ = run("{% youtube dQw4w9WgXcQ %}\n{% gist parkr/931c1c8d465a04042403 %}\n{% vimeo 76979871 %}\n")
     assert out == ("[Video on YouTube](https://www.youtube.com/watch?v=dQw4w9WgXcQ)\n"
