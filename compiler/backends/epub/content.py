@@ -7,6 +7,7 @@ images pointed at the embedded copies, and pandoc's endnotes turned into EPUB 3 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -16,6 +17,8 @@ from compiler.backends.epub.xhtml import EPUB_TYPE, OPS, Fixes, Tree, parse_frag
 from compiler.book import Chapter
 
 TEXT_DIR = "text"
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_PAGE_SUFFIX = re.compile(r"\.(html?|md|markdown|php)$", re.I)
 SECTION_TYPES = {"chapter": "chapter", "front": "frontmatter", "back": "backmatter"}
 
 
@@ -62,7 +65,7 @@ def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[st
     root.set("class", chapter.kind)
     root.set("aria-labelledby", xml_id(chapter.slug))
     _title(root, chapter.title, chapter.slug, taken)
-    _resolve(tree, place, file, report)
+    _resolve(tree, place, file, chapter.slug, report)
     _footnotes(root)
     report.fixes.merge(tree.fixes)
     return serialise(root)
@@ -89,24 +92,20 @@ def _title(root, title: str, slug: str, taken: set[str]) -> None:
     root.insert(0, h1)
 
 
-def _resolve(tree: Tree, place: Placement, file: str, report: Report) -> None:
+def _resolve(tree: Tree, place: Placement, file: str, slug: str, report: Report) -> None:
     for link in tree.links:
-        _link(link, tree, place, file, report)
+        _link(link, tree, place, file, slug, report)
     for image in tree.images:
         _image(image, place, report)
 
 
-def _link(el, tree: Tree, place: Placement, file: str, report: Report) -> None:
+def _link(el, tree: Tree, place: Placement, file: str, slug: str, report: Report) -> None:
     href = el.get("href")
     frag = fragment_of(href)
     if frag is not None:
-        parent = el.getparent()
-        if len(el) == 0 and not el.text and parent is not None and parent.get("id") == xml_id(frag):
-            remove(el)                 # pandoc's empty per-line anchors in code blocks
-            return
-        target = place.href(frag, file) or (f"#{xml_id(frag)}" if xml_id(frag) in tree.ids and frag else None)
+        target = _anchor(frag, tree, place, file, slug)
     else:
-        target = clean_url(href)
+        target = clean_url(href) or _site_path(href, tree, place, file)
     if target is None:
         report.dropped_links.append(href)
         del el.attrib["href"]
@@ -115,6 +114,33 @@ def _link(el, tree: Tree, place: Placement, file: str, report: Report) -> None:
     el.set("href", target)
     if "footnote-ref" in (el.get("class") or "").split():
         el.set(EPUB_TYPE, "noteref")
+
+
+def _anchor(frag: str, tree: Tree, place: Placement, file: str, slug: str) -> str | None:
+    """`#frag` from raw HTML or the core: a book id, an id in this document, or the chapter-scoped id
+    the core gave a heading or div the author named `frag` (`<slug>--frag`)."""
+    if not frag:
+        return None
+    for ident in (frag, f"{slug}--{frag}"):
+        target = place.href(ident, file) or (f"#{xml_id(ident)}" if xml_id(ident) in tree.ids else None)
+        if target is not None:
+            return target
+    return None
+
+
+def _site_path(href: str, tree: Tree, place: Placement, file: str) -> str | None:
+    """A relative or site-relative link in raw HTML (the core resolves Markdown links, not raw HTML
+    ones): when its last path segment names a chapter (`/slug`, `../2016/05/16/slug.html`), link there."""
+    if _SCHEME.match(href):
+        return None
+    path, _, frag = href.partition("#")
+    segments = [s for s in path.split("?")[0].split("/") if s and s not in (".", "..")]
+    if segments and _PAGE_SUFFIX.sub("", segments[-1]) == "index":
+        segments.pop()
+    name = _PAGE_SUFFIX.sub("", segments[-1]) if segments else ""
+    if not name or place.owner.get(name) != name:
+        return None
+    return _anchor(frag, tree, place, file, name) if frag else place.href(name, file)
 
 
 def _image(el, place: Placement, report: Report) -> None:

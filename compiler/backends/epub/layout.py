@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from compiler.backends.epub.content import TEXT_DIR, Placement, Report, chapter_section, part_section
 from compiler.backends.epub.outline import Entry
@@ -18,6 +18,7 @@ from compiler.backends.epub.package import Document
 from compiler.book import Book, Chapter, Part
 
 STYLESHEET = "styles/book.css"
+TITLE_MARK, BODY_MARK = "\ue000chapbook:title\ue000", "\ue000chapbook:body\ue000"
 LABELS = {   # a few words the book itself says, by primary language subtag
     "en": ("Contents", "Cover", "Title page", "Start of content", "Guide"),
     "de": ("Inhalt", "Umschlag", "Titelseite", "Beginn des Textes", "Orientierung"),
@@ -72,6 +73,19 @@ class Pages:
         lang = book.meta.language
         words = LABELS.get(lang.split("-")[0].lower(), LABELS["en"])
         self.labels = dict(zip(("contents", "cover", "titlepage", "start", "landmarks"), words))
+        self.frames: dict[str | None, tuple[str, str]] = {}
+
+    def page(self, title: str, body: str, body_type: str | None) -> bytes:
+        """A text document: the theme's `document.xhtml.j2` rendered once per kind of page with marks
+        where the title and body go, then filled by string joins (a thousand Jinja renders cost more
+        than the rest of a chapter's conversion)."""
+        if body_type not in self.frames:
+            frame = self.render("document.xhtml.j2", TITLE_MARK, body=Markup(BODY_MARK), body_type=body_type)
+            head, _, tail = frame.decode("utf-8").partition(BODY_MARK)
+            self.frames[body_type] = (head, tail)
+        head, tail = self.frames[body_type]
+        text = str(escape(title or self.book.meta.title))
+        return (head.replace(TITLE_MARK, text) + body + tail.replace(TITLE_MARK, text)).encode("utf-8")
 
     def render(self, template: str, title: str, in_text: bool = True, **values) -> bytes:
         css = f"../{STYLESHEET}" if in_text else STYLESHEET
@@ -97,7 +111,7 @@ class Pages:
         if split == "single":
             taken: set[str] = set()
             body = "\n".join(self._section(u, "book.xhtml", taken) for u in units(self.book))
-            data = self.render("document.xhtml.j2", self.book.meta.title, body=Markup(body))
+            data = self.page(self.book.meta.title, body, None)
             return [Document("text", f"{TEXT_DIR}/book.xhtml", self.book.meta.title, data)]
         docs = []
         for n, unit in enumerate(units(self.book), start=1):
@@ -105,7 +119,7 @@ class Pages:
             body = self._section(unit, file, set())
             title = unit.chapter.title if unit.chapter else unit.part.title
             kind = unit.chapter.kind if unit.chapter else "chapter"
-            data = self.render("document.xhtml.j2", title, body=Markup(body), body_type=BODY_TYPES[kind])
+            data = self.page(title, body, BODY_TYPES[kind])
             docs.append(Document(f"doc-{n:03d}", f"{TEXT_DIR}/{file}", title, data))
         return docs
 

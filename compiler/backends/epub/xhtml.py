@@ -13,7 +13,6 @@ caller-supplied `Resolver` after the walk (a link may point forward in the docum
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from functools import cache
 from datetime import date, datetime
@@ -124,6 +123,7 @@ def _parser() -> etree.HTMLParser:
 class _Walker:
     def __init__(self, tree: Tree):
         self.tree = tree
+        self.memo: dict[tuple[str, str, int], str] = {}     # (tag, parent, context) -> decision
 
     # --- structure ------------------------------------------------------------------------------
 
@@ -131,9 +131,27 @@ class _Walker:
         """Fix the children of `el` (already final, named `tag`) and recurse."""
         if tag in _CONTAINERS:
             tag = self._container(el, tag)
-        child_ctx = _child_context(tag, ctx)
-        for child in list(el):                  # a list: children may be removed or unwrapped
-            self.element(child, tag, child_ctx)
+        self.visit(list(el), tag, _child_context(tag, ctx))   # a list: children may be removed
+
+    def visit(self, elements: list, parent: str, ctx: int) -> None:
+        """The hot loop: most elements are kept as they are, decided by one dictionary lookup."""
+        memo = self.memo
+        for child in elements:
+            name = child.tag
+            if name.__class__ is not str:       # a comment or processing instruction
+                remove(child)
+                continue
+            new = memo.get((name, parent, ctx))
+            if new is None:
+                new = memo[(name, parent, ctx)] = _decide(name, parent, ctx)
+            if new is not _SAME:
+                self.change(child, name, new, parent, ctx)
+                continue
+            items = child.items()
+            if items and (len(items) > 1 or items[0][0] != "class"):
+                self.attributes(child, name, parent, items)
+            if len(child):
+                self.children(child, name, ctx)
 
     def _container(self, el, tag: str) -> str:
         """Lists, tables, details, figures and ruby have rules about their children: apply them."""
@@ -152,23 +170,18 @@ class _Walker:
             self._demote_group(el, RUBY_PARTS, to="span")
         return el.tag
 
-    def element(self, el, parent: str, ctx: int) -> None:
-        tag = el.tag
-        if tag.__class__ is not str:            # a comment or processing instruction
-            remove(el)
-            return
-        new = _decide(tag, parent, ctx)
+    def change(self, el, tag: str, new: str, parent: str, ctx: int) -> None:
+        """Remove, unwrap, check or rename an element the decision table did not pass as it is."""
         if new in _ELEMENT_CHECKS:
             new = _ELEMENT_CHECKS[new](el, ctx)
+        if new == "-":
+            remove(el)
+            return
+        if new == "*":
+            self.tree.fixes.note(f"<{tag}> unwrapped")
+            self.visit(_unwrap(el), parent, ctx)
+            return
         if new != tag:
-            if new == "-":
-                remove(el)
-                return
-            if new == "*":
-                self.tree.fixes.note(f"<{tag}> unwrapped")
-                for child in _unwrap(el):
-                    self.element(child, parent, ctx)
-                return
             self.tree.fixes.note(f"<{tag}> as <{new}>")
             el.tag = tag = new
         items = el.items()
@@ -253,18 +266,21 @@ class _Walker:
 
 # --- what an element must become where it stands ------------------------------------------------
 
-@cache
+_SAME = "="   # the decision "keep this element as it is"
+
+
 def _decide(tag: str, parent: str, ctx: int) -> str:
-    """The name the element needs here; "-" to remove it, "*" to unwrap it. Pure, so it is cached:
-    a book has few distinct (tag, parent, context) triples and many elements."""
+    """The name the element needs here: `_SAME`, a new name, "-" to remove it, "*" to unwrap it, or a
+    name in `_ELEMENT_CHECKS` whose attributes decide. Pure: the walker memoises it per document
+    (a chapter has few distinct (tag, parent, context) triples and many elements)."""
     if tag in REMOVED or (tag == "hr" and ctx & P_CTX):
         return "-"
     if tag in UNWRAPPED:
         return "*"
     demote = "span" if ctx & P_CTX else "div"
     if tag in RUBY_PARTS and parent == "ruby":
-        return tag
-    tag = RENAMED.get(tag, tag)
+        return _SAME
+    original, tag = tag, RENAMED.get(tag, tag)
     if tag in DEMOTED or tag not in FLOW:
         return demote
     if ctx & P_CTX and tag not in PHRASING:
@@ -279,7 +295,7 @@ def _decide(tag: str, parent: str, ctx: int) -> str:
         return "p" if tag in HEADINGS else "div"
     if ctx & IN_CAPTION and tag == "table":
         return "div"
-    return sys.intern(tag)
+    return tag if tag in _ELEMENT_CHECKS or tag != original else _SAME
 
 
 def _check_img(el, ctx: int) -> str:
