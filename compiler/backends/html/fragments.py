@@ -20,7 +20,9 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 from compiler.backends.html.plan import Plan
 from compiler.book import Chapter
 
-_TAG = re.compile(r'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*)\s*/?>')
+_TAG = re.compile(r'<(/?)((?:a|img|td|th|col|pre|ol|time|del|ins|blockquote|q|acronym|center|strike|tt|h[1-6])'
+                  r'(?=[\s/>])|[a-zA-Z][a-zA-Z0-9]*(?=[^>]*?\s(?:id|lang|dir|value)="))'
+                  r'((?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*)\s*/?>')
 _ATTR = re.compile(r'([^\s"\'>/=]+)(?:="([^"]*)")?')
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TABLE = re.compile(r"<table\b|</table>")

@@ -148,6 +148,14 @@ def toc_window(plan: Plan, current: int | None, limit: int) -> tuple[tuple[TocGr
     shown = tuple(
         TocGroup(g.title, g.slug, kept)
         for g in plan.groups
-        if (kept := tuple(e for e in g.entries if lo <= e.index < hi))
+        if (kept := _slice(g.entries, lo, hi))
     )
     return shown, lo > 0, hi < total
+
+
+def _slice(entries: tuple[TocEntry, ...], lo: int, hi: int) -> tuple[TocEntry, ...]:
+    """The entries whose reading position is in [lo, hi) (a group's positions are consecutive)."""
+    if not entries:
+        return ()
+    first = entries[0].index
+    return entries[max(0, lo - first):max(0, hi - first)]

@@ -18,8 +18,8 @@ from compiler.book import Chapter
 
 GLOBAL = "chapbookSearchIndex"
 _HEADING = re.compile(r'<h[2-6]\b[^>]*?\sid="([^"]+)"')
-_BLOCK = re.compile(r"</?(?:p|div|li|ul|ol|dl|dt|dd|h[1-6]|pre|br|hr|tr|td|th|table|blockquote|section|figure|"
-                    r"figcaption|details|summary)\b[^>\"]*(?:\"[^\"]*\"[^>\"]*)*>", re.I)
+_BLOCK = re.compile(r"<(?=/?(?:p|div|li|ul|ol|dl|dt|dd|h[1-6]|pre|br|hr|tr|td|th|table|blockquote|section|figure|"
+                    r"figcaption|details|summary)[\s/>])")
 _ANY_TAG = re.compile(r'<[^>"]*(?:"[^"]*"[^>"]*)*>')
 _BACKLINK = re.compile(r'<a\b[^>]*class="footnote-back"[^>]*>.*?</a>', re.S)
 _SPACE = re.compile(r"\s+")
@@ -56,7 +56,7 @@ def chapter_sections(page: int, chapter: Chapter) -> list[Section]:
 
 
 def plain_text(fragment: str) -> str:
-    text = _ANY_TAG.sub("", _BLOCK.sub(" ", fragment))
+    text = _ANY_TAG.sub("", _BLOCK.sub(" <", fragment))   # blocks end words; inline tags do not
     return _SPACE.sub(" ", html.unescape(text)).strip()
 
 

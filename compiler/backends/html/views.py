@@ -20,7 +20,7 @@ from compiler.backends.html.css import with_theme_toggle
 from compiler.backends.html.fragments import Findings, PageContext, rewrite
 from compiler.backends.html.plan import TocEntry, TocGroup
 from compiler.backends.html.search import plain_text
-from compiler.book import Book, Chapter
+from compiler.book import Chapter
 from compiler.diagnostics import diag
 from compiler.themes import Theme
 
