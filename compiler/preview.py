@@ -540,7 +540,8 @@ def rebuild(builder: Builder, state: State, changed: set[Path] | None, report: R
         built = builder.build(changed)
     except BuildFailed as exc:
         state.fail(str(exc))
-        report.say(f"Build failed{what}:\n{exc}\n" + ("Still serving the last good build." if state.site else ""))
+        kept = " (still serving the last good build)" if state.site else ""
+        report.say(f"Build failed{what}{kept}:\n{exc}")
         return
     report.diagnostics([d for d in built.problems if d.severity != Severity.ERROR])
     state.publish(built.site)
