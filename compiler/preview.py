@@ -4,8 +4,7 @@ Three parts, one job each:
 - `Builder` compiles the book and runs the `html` backend (whatever it currently is, through the
   registry) into a fresh folder of a private temporary directory, never into the book's `dist/`.
   It keeps the compiled book, so a change to the theme alone skips recompiling the posts.
-- `PreviewServer` serves the last good build from memory-light static files, on 127.0.0.1 unless
-  told otherwise. Served HTML pages (never the built files) get one `<script src>` tag for a
+- `PreviewServer` serves the files of the last good build, on 127.0.0.1 unless told otherwise. Served HTML pages (never the built files) get one `<script src>` tag for a
   same-origin reload script, which listens to `/__chapbook/events` (Server-Sent Events): a new build
   reloads the page, a failed one shows its errors in an overlay while the last good build stays.
 - `run` wires them to `watchfiles` and turns Ctrl-C into a clean stop.
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 from urllib.parse import unquote, urlsplit
 
-from watchfiles import DefaultFilter, watch
+from watchfiles import Change, DefaultFilter, watch
 
 from compiler.diagnostics import Diagnostic, FatalError, Severity, has_errors
 
@@ -82,6 +81,9 @@ class Built:
     compiled: bool              # False: only the theme or an image changed, the book was reused
 
 
+Changes = set[tuple[Change, Path]]
+
+
 @dataclass
 class Builder:
     """Builds the booklet into `workdir/<n>/`; remembers the last compiled book between builds."""
@@ -90,7 +92,9 @@ class Builder:
     count: int = 0
     loaded: LoadedManifest | None = None
     book: Book | None = None
+    book_problems: list[Diagnostic] = field(default_factory=list)
     theme_folders: tuple[Path, ...] = ()
+    reported: list[Diagnostic] = field(default_factory=list)    # warnings last printed
 
     @property
     def root(self) -> Path:
@@ -101,26 +105,25 @@ class Builder:
         outside = [f for f in self.theme_folders if self.root not in f.parents and f != self.root]
         return [self.root, *sorted(set(outside))]
 
-    def needs_compile(self, changed: set[Path]) -> bool:
-        """Only theme files and already-used images changed: the compiled book is still right."""
-        if self.book is None or not changed:
+    def needs_compile(self, changes: Changes) -> bool:
+        """Only theme files changed, or images the book uses were modified: the compiled book holds."""
+        if self.book is None or not changes:
             return True
         assets = {Path(os.path.realpath(p)) for p in self.book.assets.values()}
-        for path in changed:
+        for kind, path in changes:
             in_theme = any(f == path or f in path.parents for f in self.theme_folders)
-            if not in_theme and path not in assets:
+            if not in_theme and not (kind == Change.modified and path in assets):
                 return True
         return False
 
-    def build(self, changed: set[Path] | None = None) -> Built:
-        from compiler.backends import BuildContext, load_backend, option_models
+    def build(self, changes: Changes | None = None) -> Built:
+        from compiler.backends import BuildContext, load_backend
         from compiler.themes import load_theme
 
-        compiled = changed is None or self.needs_compile(changed)
-        problems: list[Diagnostic] = []
+        compiled = changes is None or self.needs_compile(changes)
         try:
             if compiled:
-                problems = self._compile()
+                self._compile()
             theme = load_theme(self.loaded.manifest.theme, self.loaded.root)
             self.theme_folders = tuple(Path(os.path.realpath(f)) for f in theme.folders)
             backend = load_backend("html")
@@ -136,14 +139,13 @@ class Builder:
             raise BuildFailed(str(exc)) from None
         except Exception as exc:  # a backend bug must not stop the preview
             raise BuildFailed(f"the html backend failed: {type(exc).__name__}: {exc}") from None
-        problems = problems + list(ctx.diagnostics)
         if has_errors(ctx.diagnostics):
             raise BuildFailed(describe(ctx.diagnostics))
         site = site_of(paths, self.count)
         self._prune(keep={out, site.root})
-        return Built(site, problems, compiled)
+        return Built(site, self.book_problems + list(ctx.diagnostics), compiled)
 
-    def _compile(self) -> list[Diagnostic]:
+    def _compile(self) -> None:
         from compiler.assemble import compile_book
         from compiler.backends import option_models
         from compiler.manifest import load_manifest
@@ -158,8 +160,7 @@ class Builder:
             raise BuildFailed(f"internal error while compiling: {type(exc).__name__}: {exc}") from None
         if has_errors(problems):
             raise BuildFailed(describe(problems))
-        self.book = book
-        return problems
+        self.book, self.book_problems = book, problems
 
     def _prune(self, keep: set[Path]) -> None:
         """Keep this build and the one before it (a page may still be loading from it)."""
@@ -525,28 +526,35 @@ def watch_loop(builder: Builder, state: State, report: Reporter, ignored: list[P
     watch_filter = BookFilter(ignored)
     while True:
         paths = builder.watch_paths()
-        for changes in watch(*paths, watch_filter=watch_filter, debounce=400, step=50):
-            changed = {Path(os.path.realpath(p)) for _, p in changes}
-            rebuild(builder, state, changed, report)
+        for batch in watch(*paths, watch_filter=watch_filter, debounce=400, step=50):
+            rebuild(builder, state, {(kind, Path(os.path.realpath(p))) for kind, p in batch}, report)
             if builder.watch_paths() != paths:
                 break
 
 
-def rebuild(builder: Builder, state: State, changed: set[Path] | None, report: Reporter) -> None:
-    """One build: publish it, or keep the last good one and show why this one failed."""
+def rebuild(builder: Builder, state: State, changes: Changes | None, report: Reporter) -> None:
+    """One build: publish it, or keep the last good one and show why this one failed.
+
+    Warnings are printed when they differ from the last ones printed, not after every save."""
     start = time.perf_counter()
-    what = "" if changed is None else ": " + ", ".join(sorted(_rel(builder.root, p) for p in changed))[:200]
+    names = sorted({_rel(builder.root, p) for _, p in changes or ()})
+    what = f": {', '.join(names)}"[:200] if names else ""
     try:
-        built = builder.build(changed)
+        built = builder.build(changes)
     except BuildFailed as exc:
         state.fail(str(exc))
         kept = " (still serving the last good build)" if state.site else ""
         report.say(f"Build failed{what}{kept}:\n{exc}")
         return
-    report.diagnostics([d for d in built.problems if d.severity != Severity.ERROR])
+    warnings = [d for d in built.problems if d.severity != Severity.ERROR]
+    fresh = warnings != builder.reported
+    if fresh:
+        report.diagnostics(warnings)
+        builder.reported = warnings
     state.publish(built.site)
-    verb = "Built" if changed is None else ("Rebuilt" if built.compiled else "Restyled")
-    report.say(f"{verb} in {time.perf_counter() - start:.1f} s{what}")
+    verb = "Built" if changes is None else ("Rebuilt" if built.compiled else "Restyled")
+    same = f" ({len(warnings)} warning(s), as before)" if warnings and not fresh else ""
+    report.say(f"{verb} in {time.perf_counter() - start:.1f} s{what}{same}")
 
 
 def _rel(root: Path, path: Path) -> str:
