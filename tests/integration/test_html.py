@@ -357,3 +357,56 @@ def test_real_epub_and_pdf_of_the_same_run_are_linked(tmp_path):
     assert sorted(Path(h).suffix for h in links) == [".epub", ".pdf"]
     for href in links:
         assert (folder / href).read_bytes() == (tmp_path / href).read_bytes()
+
+
+def build_in_process(manifest: Path, out: Path, **options) -> Path:
+    from compiler.backends import BuildContext
+    from compiler.backends.html import HtmlBackend, HtmlOptions
+    from compiler.themes import load_theme
+
+    book, _ = compile_manifest(manifest)
+    ctx = BuildContext(out_dir=out, theme=load_theme("default", book.root), formats=("html",))
+    [folder] = HtmlBackend().build(book, HtmlOptions(**options), ctx)
+    return folder
+
+
+def test_cover_front_and_back_matter(tmp_path):
+    manifest = make_book(tmp_path / "book", {
+        "front/preface.md": post("Preface", "Why this book.\n"),
+        "posts/one.md": ONE, "back/afterword.md": post("Afterword", "Thanks.\n"),
+    }, {"title": "Framed", "language": "en-GB", "cover": "cover.png", "front_matter": ["front/preface.md"],
+        "chapters": ["posts/one.md"], "back_matter": ["back/afterword.md"]})
+    (tmp_path / "book/cover.png").write_bytes(png())
+    (tmp_path / "book/posts/img").mkdir()
+    (tmp_path / "book/posts/img/dot.png").write_bytes(png())
+    folder = build_in_process(manifest, tmp_path / "out")
+    index = parse(folder / "index.html")
+    assert index.xpath("//img[@class='cover-image']/@src") == ["cover.png"]
+    assert (folder / "cover.png").read_bytes() == png()
+    assert index.xpath("//ol[@class='contents-list']/li/@class") == ["contents-front", "contents-chapter",
+                                                                     "contents-back"]
+    assert index.xpath("//html/@lang") == ["en-GB"]
+    chapter = parse(folder / "one.html")
+    assert chapter.xpath("//a[@rel='prev']/@href") == ["preface.html"]
+    assert chapter.xpath("//a[@rel='next']/@href") == ["afterword.html"]
+    assert chapter.xpath("//article//time")[0].text == "15 January 2024"
+
+
+def test_a_book_without_chapters_still_has_an_index(tmp_path):
+    manifest = make_book(tmp_path / "book", {"notes/readme.txt": "not a post"},
+                         {"title": "Empty", "series": {"from": "posts"}})
+    (tmp_path / "book/posts").mkdir()
+    folder = build_in_process(manifest, tmp_path / "out")
+    assert [p.name for p in pages(folder)] == ["index.html"]
+    assert parse(folder / "index.html").xpath("string(//h1)") == "Empty"
+    assert load_index(folder / "search-index.js") == {"pages": [], "sections": []}
+
+
+def test_long_books_show_a_window_of_the_contents(tmp_path):
+    posts = {f"posts/p{i:02}.md": post(f"Post {i}", f"Body {i}.\n", date=f"2024-01-{i + 1:02}") for i in range(30)}
+    manifest = make_book(tmp_path / "book", posts, {"title": "Long", "series": {"from": "posts"}})
+    folder = build_in_process(manifest, tmp_path / "out", toc_limit=12)
+    toc = parse(folder / "p15.html").xpath("//nav[@id='cb-toc']//li/a/@href")
+    assert "p15.html" in toc and "p00.html" not in toc and "p29.html" not in toc and len(toc) == 11
+    assert parse(folder / "p15.html").xpath("//p[@class='toc-more']/a/@href") == ["index.html#cb-contents"] * 2
+    assert len(parse(folder / "index.html").xpath("//ol[@class='contents-list']/li")) == 30

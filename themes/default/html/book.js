@@ -135,6 +135,8 @@
     for (var w = 0; w < words.length && at === -1; w++) { at = section.foldedText.indexOf(words[w]); }
     if (at === -1) { return text.slice(0, 160) + (text.length > 160 ? "…" : ""); }
     var start = Math.max(0, at - 60), end = Math.min(text.length, at + 120);
+    if (start > 0) { var space = text.indexOf(" ", start); if (space !== -1 && space < at) { start = space + 1; } }
+    if (end < text.length) { var last = text.lastIndexOf(" ", end); if (last > at) { end = last; } }
     return (start > 0 ? "…" : "") + text.slice(start, end) + (end < text.length ? "…" : "");
   }
 
@@ -167,6 +169,7 @@
     var index = null, loading = false, timer = null;
     var labels = {
       none: box.getAttribute("data-label-none") || "No results for",
+      one: box.getAttribute("data-label-one") || "result for",
       some: box.getAttribute("data-label-some") || "results for",
       more: box.getAttribute("data-label-more") || "Showing the first",
       failed: box.getAttribute("data-label-failed") || "The search index could not be loaded."
@@ -193,7 +196,7 @@
       panel.textContent = "";
       panel.hidden = false;
       if (!found.length) { panel.appendChild(status(labels.none + " “" + query + "”")); return; }
-      panel.appendChild(status(found.length + " " + labels.some + " “" + query + "”" +
+      panel.appendChild(status(found.length + " " + (found.length === 1 ? labels.one : labels.some) + " “" + query + "”" +
         (found.length > MAX_RESULTS ? " (" + labels.more + " " + MAX_RESULTS + ")" : "")));
       var list = document.createElement("ol");
       list.className = "search-list";
