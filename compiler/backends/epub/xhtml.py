@@ -53,6 +53,7 @@ PARENTS = {
     "tr": {"table", "thead", "tbody", "tfoot"}, "td": {"tr"}, "th": {"tr"}, "col": {"colgroup"},
     "rt": {"ruby"}, "rp": {"ruby"}, "rb": {"ruby"},
 }
+VOID = frozenset({"br", "hr", "img", "col", "area", "wbr", "embed", "source", "track", "keygen"})
 TABLE_PARTS = frozenset({"thead", "tbody", "tfoot", "tr", "td", "th", "caption", "colgroup", "col"})
 DL_PARTS = frozenset({"dt", "dd"})
 RUBY_PARTS = frozenset({"rt", "rp", "rb"})
@@ -67,7 +68,7 @@ TAG_ATTRS = {
     "a": {"href", "hreflang"}, "img": {"src", "alt", "width", "height"}, "td": {"colspan", "rowspan", "align"},
     "th": {"colspan", "rowspan", "align", "scope"}, "col": {"span"}, "colgroup": {"span"},
     "ol": {"start", "type", "reversed"}, "li": {"value"}, "time": {"datetime"}, "details": {"open"},
-    "blockquote": {"cite"}, "q": {"cite"}, "del": {"cite", "datetime"}, "ins": {"cite", "datetime"},
+    "del": {"datetime"}, "ins": {"datetime"},     # (`cite` URLs are dropped: EPUBCheck takes them for resources)
 }
 _INT = re.compile(r"-?[0-9]+\Z")
 _UINT = re.compile(r"[0-9]+\Z")
@@ -110,8 +111,28 @@ def parse_fragment(html: str, taken: set[str] | None = None) -> Tree:
     for child in list(source):
         root.append(child)
     tree = Tree(root, taken if taken is not None else set(), [], [], Fixes())
+    _flatten(root, html, tree.fixes)
     _Walker(tree).children(root, "div", 0)
     return tree
+
+
+def _flatten(root, html: str, fixes: Fixes) -> None:
+    """Before the walk, so that structure checks see final children: unwrap wrappers (`picture`),
+    drop elements with no place in a book (`source`, `area`), and give back what a void element the
+    parser did not know (`wbr`) swallowed. Each only when the text can contain it (a substring test)."""
+    present = [tag for tag in _PREWALK if f"<{tag}" in html]
+    if not present:
+        return
+    unwrap = [t for t in present if t in UNWRAPPED]
+    if unwrap:
+        fixes.note(f"<{'>, <'.join(unwrap)}> unwrapped")
+        etree.strip_tags(root, *unwrap)
+    drop = [t for t in present if t in REMOVED]
+    if drop:
+        etree.strip_elements(root, *drop, with_tail=False)
+    for tag in (t for t in present if t in VOID):
+        for el in reversed(root.xpath(f"//{tag}[node()]")):
+            _hoist(el)
 
 
 @cache
@@ -128,9 +149,7 @@ class _Walker:
     # --- structure ------------------------------------------------------------------------------
 
     def children(self, el, tag: str, ctx: int) -> None:
-        """Fix the children of `el` (already final, named `tag`) and recurse."""
-        if tag in _CONTAINERS:
-            tag = self._container(el, tag)
+        """Walk the children of `el` (already final, named `tag`)."""
         self.visit(list(el), tag, _child_context(tag, ctx))   # a list: children may be removed
 
     def visit(self, elements: list, parent: str, ctx: int) -> None:
@@ -184,6 +203,10 @@ class _Walker:
         if new != tag:
             self.tree.fixes.note(f"<{tag}> as <{new}>")
             el.tag = tag = new
+        if tag in VOID and (el.text or len(el)):
+            self.visit(_hoist(el), parent, ctx)
+        if tag in _CONTAINERS:                  # before its attributes: it may become a plain div
+            tag = self._container(el, tag)
         items = el.items()
         if items:
             self.attributes(el, tag, parent, items)
@@ -203,17 +226,19 @@ class _Walker:
                     stack.append(child)
 
     def _first_last(self, el, tag: str) -> None:
-        """`summary` must open a `details`; one `figcaption` may open or close a `figure`."""
+        """`summary` must open a `details`; one `figcaption` may open or close a `figure` (no text
+        before an opening one, none after a closing one)."""
         kids = [c for c in el if isinstance(c.tag, str)]
         wanted = "summary" if tag == "details" else "figcaption"
-        places = [i for i, kid in enumerate(kids) if kid.tag == wanted]
-        if tag == "details" and places[:1] != [0]:
+        first = bool(kids) and kids[0].tag == wanted and _blank(el.text)
+        last = bool(kids) and kids[-1].tag == wanted and _blank(kids[-1].tail)
+        keep = kids[0] if first else (kids[-1] if last and tag == "figure" else None)
+        if tag == "details" and not first:
             self.tree.fixes.note("<details> without <summary>")
             el.tag = "div"
-        keep = 0 if places[:1] == [0] else (len(kids) - 1 if tag == "figure" and places[-1:] == [len(kids) - 1] else None)
-        for i in places:
-            if i != keep:
-                kids[i].tag = "div"
+        for kid in kids:
+            if kid.tag == wanted and kid is not keep:
+                kid.tag = "div"
 
     # --- attributes ----------------------------------------------------------------------------
 
@@ -295,7 +320,8 @@ def _decide(tag: str, parent: str, ctx: int) -> str:
         return "p" if tag in HEADINGS else "div"
     if ctx & IN_CAPTION and tag == "table":
         return "div"
-    return tag if tag in _ELEMENT_CHECKS or tag != original else _SAME
+    slow = tag != original or tag in _ELEMENT_CHECKS or tag in _CONTAINERS or tag in VOID
+    return tag if slow else _SAME
 
 
 def _check_img(el, ctx: int) -> str:
@@ -312,6 +338,7 @@ def _check_time(el, ctx: int) -> str:
 
 _ELEMENT_CHECKS = {"img": _check_img, "bdo": _check_bdo, "time": _check_time}
 _CONTAINERS = frozenset({"ul", "ol", "dl", "table", "details", "figure", "ruby"})
+_PREWALK = tuple(sorted(UNWRAPPED | REMOVED | {"wbr", "embed", "keygen"}))
 
 
 # --- attribute checks: return the value to keep, or None to drop the attribute ---------------------
@@ -367,12 +394,8 @@ def _enum(*values: str):
 
 
 def _datetime(value: str, tag: str, parent: str) -> str | None:
-    return value if _valid_date(value.strip()) else None
-
-
-def _cite(value: str, tag: str, parent: str) -> str | None:
-    from compiler.backends.epub.links import clean_url
-    return clean_url(value) if value.lower().startswith(("http:", "https:")) else None
+    value = value.strip(_SPACE)
+    return value if _valid_date(value) else None
 
 
 def _style(value: str, tag: str, parent: str) -> str | None:
@@ -390,7 +413,7 @@ _ATTR_CHECKS: dict[str, Callable[[str, str, str], str | None]] = {
     "aria-label": _nonempty, "width": _uint, "height": _uint, "colspan": _positive, "rowspan": _rowspan,
     "span": _positive, "start": _int, "value": _int, "reversed": _boolean("reversed"), "open": _boolean("open"),
     "type": _enum("1", "a", "A", "i", "I"), "scope": _enum("row", "col", "rowgroup", "colgroup"),
-    "datetime": _datetime, "cite": _cite, "style": _style, "align": _align, "id": _nonempty,
+    "datetime": _datetime, "style": _style, "align": _align, "id": _nonempty,
 }
 
 
@@ -422,8 +445,8 @@ def _valid_date(text: str) -> bool:
 def _valid_time(el) -> bool:
     """`<time>` needs a valid datetime attribute, or text that is a valid date itself."""
     if el.get("datetime") is not None:
-        return _valid_date(el.get("datetime").strip())
-    return len(el) == 0 and _valid_date((el.text or "").strip())
+        return _valid_date(el.get("datetime"))
+    return len(el) == 0 and _valid_date(el.text or "")
 
 
 def _valid_dl(el) -> bool:
@@ -435,12 +458,12 @@ def _valid_dl(el) -> bool:
 def _valid_ruby(el) -> bool:
     """Ruby bases followed by annotations (`rt`, or `rp rt rp`), repeated (EPUBCheck's ruby.inner)."""
     tokens = []
-    if (el.text or "").strip():
+    if not _blank(el.text):
         tokens.append("P")
     for c in el:
         tag = c.tag if isinstance(c.tag, str) else ""
         tokens.append({"rt": "t", "rp": "p", "rb": "P"}.get(tag, "P" if tag in PHRASING - {"ruby"} else "x"))
-        if (c.tail or "").strip():
+        if not _blank(c.tail):
             tokens.append("P")
         if tag == "rp" and len(c):
             return False
@@ -448,10 +471,17 @@ def _valid_ruby(el) -> bool:
     return re.fullmatch(r"(P(t+|p(tp)+))+", seq) is not None
 
 
+_SPACE = " \t\n\r"      # XML's white space (str.strip() would also take U+00A0, which is text)
+
+
+def _blank(text: str | None) -> bool:
+    return not text or not text.strip(_SPACE)
+
+
 def _stray_text(el) -> bool:
-    if (el.text or "").strip():
+    if not _blank(el.text):
         return True
-    return any((c.tail or "").strip() for c in el)
+    return any(not _blank(c.tail) for c in el)
 
 
 @cache
@@ -512,9 +542,24 @@ def _unwrap(el) -> list:
     return kids
 
 
+def _hoist(el) -> list:
+    """A void element the HTML parser took for a container (libxml2 does not know `wbr`) swallowed
+    what followed it: put that content back after it; return the element children moved."""
+    kids = list(el)
+    text, tail = el.text, el.tail
+    el.text, el.tail = None, text
+    prev = el
+    for kid in kids:
+        prev.addnext(kid)                   # the kid's tail moves with it
+        prev = kid
+    if tail:
+        prev.tail = (prev.tail or "") + tail
+    return kids
+
+
 def _wrap_loose(el, wrapper: str) -> None:
     """Put loose text and foreign children of a list into `wrapper` (li) elements of their own."""
-    if (el.text or "").strip():
+    if not _blank(el.text):
         item = etree.Element(wrapper)
         item.text, el.text = el.text, None
         el.insert(0, item)
@@ -525,7 +570,7 @@ def _wrap_loose(el, wrapper: str) -> None:
             item = etree.Element(wrapper)
             child.addprevious(item)
             item.append(child)          # its tail moves with it, into the new item
-        elif (child.tail or "").strip():
+        elif not _blank(child.tail):
             item = etree.Element(wrapper)
             item.text, child.tail = child.tail, None
             child.addnext(item)
@@ -558,12 +603,12 @@ def _valid_table(el) -> bool:
 def _order_table(el) -> None:
     """caption, colgroup*, thead, tbody* or tr*, tfoot: in that order; one caption, thead and tfoot."""
     seen: set[str] = set()
+    captions = [c for c in _elements(el) if c.tag == "caption"]
+    for extra in captions[1:]:                  # one caption: the others join it (and are walked in it)
+        extra.tag = "div"
+        captions[0].append(extra)
     for child in _elements(el):
-        if child.tag == "caption" and "caption" in seen:
-            el.remove(child)
-            child.tag = "div"
-            el.addnext(child)
-        elif child.tag in ("thead", "tfoot") and child.tag in seen:
+        if child.tag in ("thead", "tfoot") and child.tag in seen:
             child.tag = "tbody"
         seen.add(child.tag)
     kids = _elements(el)
