@@ -203,6 +203,98 @@ def test_fixes_are_reported_with_the_post(fixture_build):
     assert any("CB211" in line and "/images/nowhere.png" in line for line in lines), result.stderr
 
 
+# --- hostile raw HTML, generated: whatever the sanitiser lets through must come out valid ----------
+
+FUZZ_TAGS = ["a", "abbr", "acronym", "address", "area", "aside", "b", "bdi", "bdo", "big", "blockquote", "br",
+             "caption", "center", "cite", "code", "col", "colgroup", "data", "dd", "del", "details", "dfn", "div",
+             "dl", "dt", "em", "embed", "figcaption", "figure", "font", "footer", "h1", "h2", "h3", "header",
+             "hgroup", "hr", "i", "img", "ins", "kbd", "li", "main", "map", "mark", "nav", "ol", "p", "picture",
+             "pre", "q", "rp", "rt", "rtc", "ruby", "s", "samp", "section", "small", "source", "span", "strike",
+             "strong", "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "time", "tr",
+             "tt", "u", "ul", "var", "wbr"]
+FUZZ_ATTRS = ["id", "class", "title", "lang", "dir", "role", "aria-hidden", "aria-label", "style", "href", "hreflang",
+              "src", "alt", "width", "height", "colspan", "rowspan", "align", "scope", "span", "start", "type",
+              "reversed", "value", "datetime", "open", "cite", "data-x"]
+FUZZ_VALUES = ["", "x", "1", "0", "-3", "a b", "#top", "#c1--sec", "../a.html", "/c2", "http://ex.com/a b",
+               "https://ex.com/?q=[1]", "mailto:a@b", "ltr", "sideways", "en", "not a lang", "doc-noteref", "true",
+               "yes", "2024-01-01", "2024-13-45", "100%", "center", "row", "text-align: center", "1x", "über",
+               "a:b", "\x0c", "&amp;"]
+FUZZ_TEXT = ["text", " ", "\n", "über", "a & b", "1 < 2", "--", "\x0c", "\x01", "\ufffe", "\u00a0", "漢字",
+             "&#x1F600;", "]]>", "<!-- c -- d -->", "<?pi x?>"]
+
+
+def hostile_html(rng, depth: int = 0) -> str:
+    """Random, often malformed HTML: unclosed and misplaced elements, odd attribute values."""
+    parts = []
+    for _ in range(rng.randint(1, 4)):
+        if depth > 6 or rng.random() < 0.3:
+            parts.append(rng.choice(FUZZ_TEXT))
+            continue
+        tag = rng.choice(FUZZ_TAGS)
+        attrs = "".join(f' {k}="{rng.choice(FUZZ_VALUES)}"' for k in rng.sample(FUZZ_ATTRS, rng.randint(0, 3)))
+        close = "" if rng.random() < 0.15 else f"</{tag}>"
+        parts.append(f"<{tag}{attrs}>{hostile_html(rng, depth + 1)}{close}")
+    if rng.random() < 0.1:
+        parts.append(rng.choice(["</div>", "</p>", "</table>", "<td>", "<li>", "<tr>", "</a>"]))
+    return "".join(parts)
+
+
+@pytest.fixture(scope="module")
+def fuzz_epub(tmp_path_factory) -> Epub:
+    """150 chapters of generated hostile HTML, through the core's sanitiser as posts' raw HTML is."""
+    import random
+    from datetime import datetime, timezone
+    from compiler.backends.epub import EpubOptions, make_epub
+    from compiler.book import Book, Chapter, Metadata, Part
+    from compiler.themes import load_theme
+    from compiler.transforms.ids import Heading
+    from compiler.transforms.sanitize import clean_html
+    rng = random.Random(20261122)
+    chapters = []
+    for i in range(150):
+        slug = f"c{i}" if i % 7 else f"{i}-starts-with-a-digit"
+        html = f'<h2 id="{slug}--sec">Section</h2>' + clean_html(hostile_html(rng))
+        chapters.append(Chapter(slug, f"Chapter {i}", f"c{i}.md", "chapter", None, ("t",), None, {}, html,
+                                (Heading(2, "Section", f"{slug}--sec"),)))
+    root = tmp_path_factory.mktemp("fuzz")
+    meta = Metadata("Fuzz", None, ("F",), "en", "urn:uuid:00000000-0000-4000-8000-000000000000", None,
+                    datetime(2024, 1, 1, tzinfo=timezone.utc), None, None, None, ("t",), None, None, None, "fuzz")
+    book = Book(meta, root, (), (Part(None, None, tuple(chapters)),), ())
+    path = root / "fuzz.epub"
+    path.write_bytes(make_epub(book, EpubOptions(), load_theme("default", root), []))
+    return Epub.read(path)
+
+
+def test_generated_hostile_html_passes_epubcheck(fuzz_epub):
+    assert len(fuzz_epub.docs()) == 153
+    assert epubcheck_problems(fuzz_epub.path) == []
+
+
+@pytest.mark.parametrize("html, xpath, expected", [
+    ("<p>a<wbr>b<span>c</span></p>", "count(//wbr/node())", 0),                  # void, though libxml2 nests
+    ("<span><div>x</div></span>", "count(//span//div)", 0),
+    ("<ul>t<p>x</p><li>y</li></ul>", "count(/div/ul/*[not(self::li)]) + count(/div/ul/text()[normalize-space()])", 0),
+    ("<details><p>x</p></details>", "count(//details)", 0),
+    ("<details>t<summary>s</summary></details>", "count(//details)", 0),            # text before the summary
+    ("<table><tfoot><tr><td>f</td></tr></tfoot><tbody><tr><td>b</td></tr></tbody></table>",
+     "name(/div/table/*[1])", "tbody"),
+    ("<dl><dd>no term</dd></dl>", "count(//dl)", 0),
+    ("<figure><p>x</p><figcaption>a</figcaption><p>y</p></figure>", "count(//figcaption)", 0),
+    ("<p id='1 x'>a</p><p id='1 x'>b</p>", "string(//p[1]/@id)", "_1_x20_x"),
+    ("<p id='1 x'>a</p><p id='1 x'>b</p>", "count(//p[@id])", 1),
+    ("<td align='right'>x</td><table><tr><td align='right'>y</td></tr></table>", "string(//td/@style)",
+     "text-align: right"),
+    ("<ruby>base only</ruby>", "count(//ruby)", 0),
+    ("<ul>\u00a0<li>a</li></ul>", "count(/div/ul/text()[translate(., ' \t\n\r', '') != ''])", 0),   # nbsp is text
+    ("<a href='#x'><a href='#y'>n</a></a>", "count(//a//a)", 0),
+    ("<p lang='en-GB'>a</p><p lang='not valid'>b</p>", "count(//*[@lang])", 1),
+])
+def test_raw_html_repairs(html, xpath, expected):
+    from compiler.backends.epub.xhtml import parse_fragment, serialise
+    root = etree.fromstring(serialise(parse_fragment(html).root))
+    assert root.xpath(xpath) == expected
+
+
 # --- navigation --------------------------------------------------------------------------------
 
 def test_default_nav_lists_chapters_in_order_with_sections(default_epub):
