@@ -15,7 +15,6 @@ Why it is built this way:
 from __future__ import annotations
 
 import json
-import mimetypes
 import os
 import re
 import resource
@@ -107,7 +106,7 @@ class PdfOptions(BackendOptions):
     cover: bool = Field(True, description="Begin with a cover page (book cover image or a typeset one)")
     variant: Literal["none", "pdf/ua-1", "pdf/a-3b"] = Field("none", description="PDF/UA-1 (tagged) or PDF/A-3b")
     timeout: int | None = Field(None, ge=10, description="Seconds the renderer may take (default: by book size)")
-    memory_limit: int | None = Field(None, ge=256, description="MiB the renderer may use (default: 75% of RAM)")
+    memory_limit: int | None = Field(None, ge=64, description="MiB the renderer may use (default: 75% of RAM)")
 
     @field_validator("page_size")
     @classmethod
@@ -238,6 +237,7 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _EXTERNAL = re.compile(r"^(https?|ftp)://", re.I)
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _ID_ATTR = re.compile(r'\bid="([^"]+)"')
+_LONG_WORD = re.compile(r"\S{24,}")
 
 
 @dataclass
@@ -258,6 +258,7 @@ def prepare_chapter(chapter: Chapter, marks: dict[str, TocEntry], known_ids: set
     _footnotes_and_link_notes(root, link_notes)
     _fix_links(root, known_ids)
     _mark_headings(root, marks)
+    _mark_long_words(root)
     html = etree.tostring(root, method="html", encoding="unicode")
     return html[html.index(">") + 1: html.rindex("<")], flattened
 
@@ -385,6 +386,14 @@ def _mark_headings(root, marks: dict[str, TocEntry]) -> None:
             heading.set("data-toc", entry.text)
 
 
+def _mark_long_words(root) -> None:
+    """Cells with very long words may break anywhere; others keep their words whole (which also
+    keeps short columns from being squeezed to a letter's width)."""
+    for cell in root.iter("td", "th"):
+        if _LONG_WORD.search(cell.text_content()):
+            cell.set("class", f"{cell.get('class') or ''} long-words".strip())
+
+
 def _remove_keep_tail(element) -> None:
     parent = element.getparent()
     if element.tail:
@@ -486,6 +495,13 @@ def _cover(book: Book, options: PdfOptions) -> tuple[str | None, str | None]:
 
 
 # --- the URL fetcher: the book folder and the theme, nothing else --------------------------------
+
+# Media types by suffix. Not the `mimetypes` module: it reads /etc/mime.types, outside the book.
+MEDIA_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+               ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp", ".bmp": "image/bmp",
+               ".tif": "image/tiff", ".tiff": "image/tiff", ".ico": "image/vnd.microsoft.icon", ".otf": "font/otf",
+               ".ttf": "font/ttf", ".woff": "font/woff", ".woff2": "font/woff2"}
+
 
 class Refused(Exception):
     """A resource the PDF may not use; the message says why."""
@@ -596,7 +612,7 @@ def make_fetcher(policy: FetchPolicy):
             except Refused as exc:
                 self.refused.append((url, str(exc)))
                 raise
-            kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            kind = MEDIA_TYPES.get(target.suffix.lower(), "application/octet-stream")
             return URLFetcherResponse(url, body, {"Content-Type": kind})
 
     return ConfinedFetcher()
