@@ -244,6 +244,7 @@ def fuzz_epub(tmp_path_factory) -> Epub:
     """150 chapters of generated hostile HTML, through the core's sanitiser as posts' raw HTML is."""
     import random
     from datetime import datetime, timezone
+
     from compiler.backends.epub import EpubOptions, make_epub
     from compiler.book import Book, Chapter, Metadata, Part
     from compiler.themes import load_theme
@@ -487,8 +488,8 @@ def test_cover_option_overrides_and_bad_cover_falls_back(book_dir, tmp_path):
     assert "EPUB/images/cover.jpg" in Epub.read(next((tmp_path / "out2").glob("*.epub"))).entries
 
 
-@pytest.mark.skipif(shutil.which("ebook-meta") is None,
-                    reason="Calibre's ebook-meta is not installed (apt-get install calibre); the test script installs it")
+@pytest.mark.skipif(shutil.which("ebook-meta") is None, reason="Calibre's ebook-meta is not installed "
+                    "(apt-get install calibre); the test script installs it")
 def test_calibre_reads_title_authors_language_and_cover(default_epub, tmp_path):
     cover = tmp_path / "cover.jpg"
     out = subprocess.run(["ebook-meta", str(default_epub.path), "--get-cover", str(cover)],

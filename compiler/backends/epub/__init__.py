@@ -13,12 +13,27 @@ from pathlib import Path
 from compiler.backends import BuildContext
 from compiler.backends.epub.archive import rewrite
 from compiler.backends.epub.cover import make_cover
-from compiler.backends.epub.layout import STYLESHEET, Pages, Reports, guide, landmarks, placement
+from compiler.backends.epub.layout import (
+    STYLESHEET,
+    Pages,
+    Reports,
+    guide,
+    landmarks,
+    placement,
+)
 from compiler.backends.epub.options import EpubOptions
 from compiler.backends.epub.outline import outline
 from compiler.backends.epub.package import Accessibility, Contents, package
-from compiler.backends.epub.resources import (STORED_TYPES, ImageError, Resource, image_name, is_animated,
-                                              read_image, stylesheet, theme_fonts)
+from compiler.backends.epub.resources import (
+    STORED_TYPES,
+    ImageError,
+    Resource,
+    image_name,
+    is_animated,
+    read_image,
+    stylesheet,
+    theme_fonts,
+)
 from compiler.book import Book
 from compiler.diagnostics import Diagnostic, Severity, diag
 from compiler.output import write_bytes

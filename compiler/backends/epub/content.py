@@ -13,7 +13,15 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from compiler.backends.epub.links import clean_url, fragment_of, xml_id
-from compiler.backends.epub.xhtml import EPUB_TYPE, OPS, Fixes, Tree, parse_fragment, remove, serialise
+from compiler.backends.epub.surgery import remove
+from compiler.backends.epub.xhtml import (
+    EPUB_TYPE,
+    OPS,
+    Fixes,
+    Tree,
+    parse_fragment,
+    serialise,
+)
 from compiler.book import Chapter
 
 TEXT_DIR = "text"

@@ -14,7 +14,12 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from compiler.backends.epub.resources import CORE_RASTER, ImageError, Resource, read_image
+from compiler.backends.epub.resources import (
+    CORE_RASTER,
+    ImageError,
+    Resource,
+    read_image,
+)
 from compiler.book import Book
 from compiler.diagnostics import Diagnostic, diag
 from compiler.paths import OutsideBook, confine

@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-from compiler.backends.epub.content import TEXT_DIR, Placement, Report, chapter_section, part_section
+from compiler.backends.epub.content import (
+    TEXT_DIR,
+    Placement,
+    Report,
+    chapter_section,
+    part_section,
+)
 from compiler.backends.epub.outline import Entry
 from compiler.backends.epub.package import Document
 from compiler.book import Book, Chapter, Part
@@ -72,7 +78,7 @@ class Pages:
         self.book, self.env, self.place, self.reports = book, env, place, reports
         lang = book.meta.language
         words = LABELS.get(lang.split("-")[0].lower(), LABELS["en"])
-        self.labels = dict(zip(("contents", "cover", "titlepage", "start", "landmarks"), words))
+        self.labels = dict(zip(("contents", "cover", "titlepage", "start", "landmarks"), words, strict=True))
         self.frames: dict[str | None, tuple[str, str]] = {}
 
     def page(self, title: str, body: str, body_type: str | None) -> bytes:

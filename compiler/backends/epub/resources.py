@@ -16,6 +16,7 @@ from pathlib import Path
 from lxml import etree
 from PIL import Image
 
+from compiler.backends.epub.surgery import remove
 from compiler.paths import OutsideBook, confine
 from compiler.themes import Theme
 
@@ -99,7 +100,7 @@ def clean_svg(data: bytes) -> bytes:
         raise ImageError("is not an SVG image")
     for el in list(root.iter()):
         if el.tag is etree.Entity:              # a reference to an entity the DTD (now gone) declared
-            _drop_keep_tail(el)
+            remove(el)
             continue
         if not isinstance(el.tag, str):
             continue
@@ -115,16 +116,6 @@ def clean_svg(data: bytes) -> bytes:
                     (short == "style" and "url(" in value.lower()):
                 del el.attrib[name]
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
-
-
-def _drop_keep_tail(el) -> None:
-    parent, prev = el.getparent(), el.getprevious()
-    if el.tail:
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
 
 
 def is_animated(data: bytes) -> bool:
