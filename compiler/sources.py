@@ -244,7 +244,7 @@ def _as_list(value) -> list:
 
 def _tags(meta: dict) -> tuple[str, ...]:
     tags: list[str] = []
-    for key in ("tags", "categories"):
+    for key in ("tags", "categories", "series"):  # Hugo's `series` taxonomy selects too
         value = meta.get(key)
         items = [t.strip() for t in value.split(",")] if isinstance(value, str) else _as_list(value)
         tags += [str(t) for t in items if str(t).strip()]

@@ -97,7 +97,7 @@ def resolve_link(url: str, ctx: LinkContext) -> LinkOutcome:
         if inside is not None:
             return inside
         if ctx.site_url:
-            return LinkOutcome(urljoin(ctx.site_url, raw))
+            return LinkOutcome(on_site(ctx.site_url, raw))
         return LinkOutcome(None, "CB110", f"site-relative link {raw} is not a post in this book and the manifest "
                                           "has no site_url: kept as plain text (set site_url to keep it as a link)")
     return _relative(raw, ctx)
@@ -115,9 +115,17 @@ def _relative(raw: str, ctx: LinkContext) -> LinkOutcome:
     if slug is not None:
         return _anchor(slug, frag, ctx, raw)
     if ctx.site_url and raw.startswith("../"):  # climbs from a post's permalink to the site root
-        return LinkOutcome(urljoin(ctx.site_url, re.sub(r"^(\.\./)+", "", raw)))
+        return LinkOutcome(on_site(ctx.site_url, re.sub(r"^(\.\./)+", "", raw)))
     return LinkOutcome(None, "CB110", f"relative link {raw} is not a post in this book: kept as plain text"
                        + ("" if ctx.site_url else " (set site_url to link to the blog)"))
+
+
+def on_site(site_url: str, path: str) -> str:
+    """`path` on the blog: under site_url's own path (`/blog/`) unless it already starts with it."""
+    base = urlsplit(site_url).path or "/"
+    if path.startswith("/") and path.startswith(base):
+        return urljoin(site_url, path)
+    return site_url + path.lstrip("/")
 
 
 def _in_book(path: str, ctx: LinkContext) -> LinkOutcome | None:
@@ -168,7 +176,8 @@ def resolve_image(url: str, ctx: LinkContext) -> ImageOutcome:
     if scheme:
         return ImageOutcome(None, None, "CB116", f"image {_short(raw)}: scheme {scheme}: is not allowed; left out")
     path = unquote(raw.split("#")[0].split("?")[0])
-    candidates = [("static/" + path.lstrip("/")), path.lstrip("/")] if path.startswith("/") else [path]
+    # site-relative: Hugo's static/, Hexo's source/, else the site root (Jekyll)
+    candidates = [f"{d}{path.lstrip('/')}" for d in ("static/", "source/", "")] if path.startswith("/") else [path]
     for candidate in candidates:
         base = ctx.root if path.startswith("/") else ctx.post_dir
         try:

@@ -125,3 +125,10 @@ def test_anchor_spellings_of_other_engines(ctx):
     withsite = replace(ctx, site_url="https://blog.example/")
     assert resolve_link("../../../images/x.png", withsite).url == "https://blog.example/images/x.png"
     assert resolve_link("../../../images/x.png", ctx).code == "CB110"
+
+
+def test_site_url_with_a_path(ctx):
+    from dataclasses import replace
+    withsite = replace(ctx, site_url="https://a.test/blog/")
+    assert resolve_link("/archive/", withsite).url == "https://a.test/blog/archive/"
+    assert resolve_link("/blog/archive/", withsite).url == "https://a.test/blog/archive/"
