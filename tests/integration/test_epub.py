@@ -311,7 +311,8 @@ def test_default_nav_lists_chapters_in_order_with_sections(default_epub):
 def test_fixture_nav_has_parts_front_back_and_depth(fixture_epub, fixture_book):
     tree = nav_tree(fixture_epub.nav_toc().find("h:ol", NS))
     titles = [t for t, _ in tree]
-    assert titles == ["Preface", "Part One — Basics", "Part Two — Hostile", "Colophon"]
+    assert titles == ["Preface", "Part One — Basics", "Part Two — Hostile, Ünïcode", "Colophon"]
+    assert all(href.isascii() for href in fixture_epub.manifest())          # file names stay ASCII
     part_one = dict(tree)["Part One — Basics"]
     assert [t for t, _ in part_one] == ["First Steps", "Images, All Kinds"]
     first = dict(part_one)["First Steps"]
@@ -486,6 +487,12 @@ def test_cover_option_overrides_and_bad_cover_falls_back(book_dir, tmp_path):
     result = run_cli("build", str(book_dir / "book.yml"), "--format", "epub", "--out", str(tmp_path / "out2"))
     assert result.returncode == 0 and "CB202" in result.stderr
     assert "EPUB/images/cover.jpg" in Epub.read(next((tmp_path / "out2").glob("*.epub"))).entries
+    Image.new("RGB", (60, 90)).save(tmp_path / "outside.png")
+    make_book(book_dir, {}, {"title": "Covered", "chapters": ["a.md"],
+                             "outputs": {"epub": {"cover": "../outside.png"}}})
+    result = run_cli("build", str(book_dir / "book.yml"), "--format", "epub", "--out", str(tmp_path / "out3"))
+    assert result.returncode == 0 and "outside the book folder" in result.stderr
+    assert "EPUB/images/cover.jpg" in Epub.read(next((tmp_path / "out3").glob("*.epub"))).entries
 
 
 @pytest.mark.skipif(shutil.which("ebook-meta") is None, reason="Calibre's ebook-meta is not installed "
@@ -531,10 +538,13 @@ def test_theme_fonts_are_embedded_with_their_licence(book_dir, tmp_path, default
     fonts.mkdir(parents=True)
     shutil.copy(ROOT / "themes/default/epub/cover/DejaVuSerif-Bold.ttf", fonts / "Body.ttf")
     shutil.copy(ROOT / "themes/default/epub/cover/LICENSE-DejaVu.txt", fonts / "LICENSE-Body.txt")
+    (fonts / "Stolen.ttf").symlink_to(tmp_path / "outside.ttf")       # a link out of the theme: ignored
+    (tmp_path / "outside.ttf").write_bytes(b"secret")
     make_book(book_dir, {"a.md": post("Alpha")}, {"title": "Fonts", "chapters": ["a.md"], "theme": "mytheme"})
     epub, _ = build_cli(book_dir / "book.yml", tmp_path / "out")
     items = epub.manifest()
     assert items["fonts/Body.ttf"]["media-type"] == "font/ttf"
     assert items["fonts/LICENSE-Body.txt"]["media-type"] == "text/plain"
     assert epub.entries["EPUB/fonts/Body.ttf"] == (fonts / "Body.ttf").read_bytes()
+    assert "fonts/Stolen.ttf" not in items
     assert not any(h.startswith("fonts/") for h in default_epub.manifest())   # the default theme ships none

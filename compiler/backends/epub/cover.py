@@ -14,12 +14,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from compiler.backends.epub.resources import (
-    CORE_RASTER,
-    ImageError,
-    Resource,
-    read_image,
-)
+from compiler.backends.epub.resources import CORE_RASTER, ImageError, Resource, inside, read_image
 from compiler.book import Book
 from compiler.diagnostics import Diagnostic, diag
 from compiler.paths import OutsideBook, confine
@@ -68,12 +63,11 @@ def _chosen_path(book: Book, choice: str | None, problems: list[Diagnostic]) -> 
     try:
         path = confine(book.root, choice)
     except OutsideBook:
-        problems.append(diag("CB202", "book.yml", None, f"outputs.epub.cover: {choice} is outside the book folder: "
-                                                        "a generated cover is used"))
+        problems.append(diag("CB202", choice, None, "outputs.epub.cover is outside the book folder: "
+                                                    "a generated cover is used"))
         return None
     if not path.is_file():
-        problems.append(diag("CB202", "book.yml", None, f"outputs.epub.cover: {choice} does not exist: "
-                                                        "a generated cover is used"))
+        problems.append(diag("CB202", choice, None, "outputs.epub.cover does not exist: a generated cover is used"))
         return None
     return path
 
@@ -113,11 +107,12 @@ def generate(book: Book, theme: Theme, problems: list[Diagnostic]) -> bytes:
 
 
 def cover_font(theme: Theme) -> Path | None:
+    """The first .ttf/.otf in `epub/cover/` along the theme chain (a link out of the theme is ignored)."""
     for folder in theme.folders:
         fonts = folder / "epub" / "cover"
         if fonts.is_dir():
             for path in sorted(fonts.iterdir()):
-                if path.suffix.lower() in (".ttf", ".otf"):
+                if path.suffix.lower() in (".ttf", ".otf") and inside(folder, path):
                     return path
     return None
 

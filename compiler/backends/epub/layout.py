@@ -8,6 +8,7 @@ theme's Jinja templates (`epub/document.xhtml.j2` wraps every page).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -63,10 +64,12 @@ def units(book: Book) -> list[Unit]:
 
 
 def placement(book: Book, split: str, images: dict[str, str]) -> Placement:
-    """File names: `NNN-slug.xhtml` (numbered, so no two can clash even if slugs differ only in case)."""
+    """File names: `NNN-slug.xhtml`, numbered in reading order, so no two clash even when slugs differ
+    only in case or in the letters left out of an ASCII name."""
     files = {}
     for n, unit in enumerate(units(book), start=1):
-        files[unit.key] = "book.xhtml" if split == "single" else f"{n:03d}-{unit.key[:60]}.xhtml"
+        name = re.sub(r"[^A-Za-z0-9_-]+", "-", unit.key)[:60].strip("-")      # ASCII file names only
+        files[unit.key] = "book.xhtml" if split == "single" else f"{n:03d}-{name or 'part'}.xhtml"
     owner = {ident: key for ident, key in book.chapter_of().items() if key in files}
     return Placement(files, owner, {href: f"../{path}" for href, path in images.items()})
 

@@ -21,13 +21,13 @@ class Entry:
 def outline(book: Book, place: Placement, depth: int, whole_files: bool) -> tuple[Entry, ...]:
     """`whole_files`: chapters have files of their own, so a chapter entry links to the file itself."""
     def chapter(c: Chapter) -> Entry:
-        return Entry(c.title, place.nav_href(c.slug, top=whole_files), _sections(c, place, depth))
+        return Entry(c.title.strip() or c.slug, place.nav_href(c.slug, top=whole_files), _sections(c, place, depth))
 
     entries = [chapter(c) for c in book.front]
     for part in book.parts:
         chapters = tuple(chapter(c) for c in part.chapters)
         if part.title and part.slug:
-            entries.append(Entry(part.title, place.nav_href(part.slug, top=whole_files), chapters))
+            entries.append(Entry(part.title.strip() or part.slug, place.nav_href(part.slug, top=whole_files), chapters))
         else:
             entries.extend(chapters)
     entries += [chapter(c) for c in book.back]

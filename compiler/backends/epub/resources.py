@@ -141,6 +141,15 @@ def stylesheet(theme: Theme) -> bytes:
     return "\n".join(parts).encode("utf-8")
 
 
+def inside(folder: Path, path: Path) -> bool:
+    """`path` resolves (links followed) inside `folder`: a theme's files never pull in outside files."""
+    try:
+        confine(folder.resolve(), path)
+        return True
+    except OutsideBook:
+        return False
+
+
 def theme_fonts(theme: Theme) -> list[Resource]:
     """Fonts (and their licence texts) in `epub/fonts/` of the theme chain; the first theme wins per name."""
     found: dict[str, Path] = {}
@@ -148,7 +157,7 @@ def theme_fonts(theme: Theme) -> list[Resource]:
         fonts = folder / "epub" / "fonts"
         if fonts.is_dir():
             for path in sorted(fonts.iterdir()):
-                if path.is_file() and not path.name.startswith("."):
+                if path.is_file() and not path.name.startswith(".") and inside(folder, path):
                     found.setdefault(path.name, path)
     out = []
     for name, path in sorted(found.items()):
