@@ -122,8 +122,9 @@ def _report(ours: list[dict], raw: list[dict], ctx) -> None:
     pages = ours[-1]["pages"]
     print()
     print(f"{'':16}{'seconds':>10}{'pages/s':>10}{'peak RSS':>12}")
-    print(f"{'chapbook pdf':16}{mine:>10.1f}{pages / mine:>10.1f}{max(r['maxrss_kb'] for r in ours) / 1024:>9.0f} MB")
-    print(f"{'WeasyPrint only':16}{theirs:>10.1f}{raw[-1]['pages'] / theirs:>10.1f}{max(r['maxrss_kb'] for r in raw) / 1024:>9.0f} MB")
+    for label, runs, seconds in (("chapbook pdf", ours, mine), ("WeasyPrint only", raw, theirs)):
+        peak = max(r["maxrss_kb"] for r in runs) / 1024
+        print(f"{label:16}{seconds:>10.1f}{runs[-1]['pages'] / seconds:>10.1f}{peak:>9.0f} MB")
     print(f"ratio (chapbook / WeasyPrint): {mine / theirs:.3f}  (target <= 1.1)")
     if ctx.diagnostics:
         print(f"{len(ctx.diagnostics)} diagnostic(s), e.g. {ctx.diagnostics[0].message}")

@@ -1,0 +1,101 @@
+"""The whole book as one HTML document, from the theme's `pdf/book.html.j2`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from compiler import __version__
+from compiler.backends.pdf.chapters import prepare_chapter
+from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL
+from compiler.backends.pdf.options import PdfOptions, options_css
+from compiler.backends.pdf.outline import toc_entries, toc_tree
+from compiler.book import Book
+from compiler.paths import relative
+from compiler.themes import Theme
+
+STYLESHEET = THEME_URL + "pdf/print.css"
+_ID_ATTR = re.compile(r'\bid="([^"]+)"')
+
+CONTENTS = {"en": "Contents", "fr": "Table des matières", "de": "Inhalt", "es": "Índice", "it": "Indice",
+            "pt": "Sumário", "nl": "Inhoud", "sv": "Innehåll", "da": "Indhold", "nb": "Innhold", "pl": "Spis treści"}
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """The final HTML and what the renderer needs besides it."""
+    html: str
+    body_start: str | None          # id of the first main-matter element (arabic page 1)
+    flattened: dict[str, int]       # chapter source -> elements flattened for depth
+    cover_problem: str | None
+
+
+def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
+    """One HTML document for the whole book, from the theme's `pdf/book.html.j2`."""
+    entries = toc_entries(book, options.toc_depth)
+    marks = {e.id: e for e in entries}
+    known = _known_ids(book)
+    flattened: dict[str, int] = {}
+    blocks = []
+    first_body = True
+    for kind, chapter, part in _reading_order(book):
+        if kind == "part":
+            blocks.append({"kind": "part", "id": part.slug, "title": part.title, "level": marks[part.slug].level,
+                           "body_start": first_body})
+            first_body = False
+            continue
+        html, deep = prepare_chapter(chapter, marks, known, options.link_notes)
+        if deep:
+            flattened[chapter.source] = deep
+        blocks.append({"kind": kind, "id": chapter.slug, "title": chapter.title, "level": marks[chapter.slug].level,
+                       "date": chapter.date.strftime("%Y-%m-%d") if chapter.date else None, "html": Markup(html),
+                       "body_start": first_body and kind != "front"})
+        if kind != "front":
+            first_body = False
+    cover_url, cover_problem = _cover(book, options)
+    meta = book.meta
+    template = theme.environment("pdf").get_template("book.html.j2")
+    html = template.render(
+        book=book, meta=meta, blocks=blocks, toc=toc_tree(entries), stylesheet=STYLESHEET,
+        options_css=Markup(options_css(options)), cover=options.cover, cover_url=cover_url,
+        recto=options.recto_chapters, has_parts=book.has_parts, generator=f"chapbook {__version__}",
+        modified=meta.modified.strftime("%Y-%m-%dT%H:%M:%SZ"), keywords=", ".join(meta.subjects),
+        contents_title=CONTENTS.get(meta.language.split("-")[0].lower(), "Contents"),
+    )
+    start = next((b["id"] for b in blocks if b["body_start"]), None)
+    return Assembled(html, start, flattened, cover_problem)
+
+
+def _reading_order(book: Book):
+    for chapter in book.front:
+        yield "front", chapter, None
+    for part in book.parts:
+        if part.title and part.slug:
+            yield "part", None, part
+        for chapter in part.chapters:
+            yield "chapter", chapter, part
+    for chapter in book.back:
+        yield "back", chapter, None
+
+
+def _known_ids(book: Book) -> set[str]:
+    ids = set(book.chapter_of())
+    for chapter in book.all_chapters:
+        ids.update(_ID_ATTR.findall(chapter.html))
+    return ids
+
+
+def _cover(book: Book, options: PdfOptions) -> tuple[str | None, str | None]:
+    """The cover image's URL if it is a readable image inside the book, else why not."""
+    path = book.meta.cover
+    if not options.cover or path is None:
+        return None, None
+    try:
+        from PIL import Image
+        with Image.open(path) as image:
+            image.verify()
+    except Exception as exc:  # any unreadable image: fall back to a typeset cover
+        return None, f"cover image {relative(book.root, path)} cannot be read ({type(exc).__name__}); a typeset cover is used"
+    return BOOK_URL + relative(book.root, path), None

@@ -1,0 +1,109 @@
+"""The renderer process: WeasyPrint runs in a fresh interpreter with a time and a memory limit
+(its docs advise a separate process for untrusted input). Job and result are plain JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+from compiler.backends.pdf.fetcher import BOOK_URL, FetchPolicy, make_fetcher
+
+_NOISE = re.compile(r"media type|prefers-color-scheme")
+
+
+def render_job(job: dict) -> dict:
+    """Render `job["html"]` to `job["target"]`; runs in the child process (see `child_main`)."""
+    import logging
+    import warnings
+
+    import pydyf
+    import weasyprint
+    from PIL import Image
+
+    warnings.simplefilter("error", Image.DecompressionBombWarning)   # refuse, do not just warn
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(Collect(logging.WARNING))
+    policy = FetchPolicy(Path(job["root"]), tuple(Path(p) for p in job["theme"]),
+                         {k: Path(v) for k, v in job["assets"].items()}, job["network"])
+    fetcher = make_fetcher(policy)
+    options = {"pdf_variant": job["variant"], "pdf_tags": job["variant"] == "pdf/ua-1"}
+
+    def page_labels(document, pdf):
+        start = next((i for i, page in enumerate(document.pages) if job["body_start"] in page.anchors), None)
+        nums = [0, pydyf.Dictionary({"S": "/r"})]
+        if start:
+            nums = nums + [start, pydyf.Dictionary({"S": "/D"})]
+        elif start == 0:
+            nums = [0, pydyf.Dictionary({"S": "/D"})]
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": pydyf.Array(nums)})
+
+    document = weasyprint.HTML(string=job["html"], base_url=BOOK_URL, url_fetcher=fetcher).render(**options)
+    document.write_pdf(job["target"], finisher=page_labels, **options)
+    refused_urls = {url for url, _ in fetcher.refused}
+    kept = [m for m in messages if not _NOISE.search(m) and not any(u in m for u in refused_urls)]
+    return {"pages": len(document.pages), "refused": fetcher.refused, "messages": kept,
+            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+def child_main() -> None:
+    """Entry of the renderer process: job JSON on stdin, result JSON on stdout."""
+    out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)                       # stray prints from libraries must not corrupt the result
+    job = json.loads(sys.stdin.read())
+    if job.get("memory_limit"):
+        resource.setrlimit(resource.RLIMIT_AS, (job["memory_limit"], job["memory_limit"]))
+    try:
+        result = render_job(job)
+    except MemoryError:
+        result = {"error": "ran out of memory (outputs.pdf.memory_limit)"}
+    except RecursionError:
+        result = {"error": "content is nested too deeply to typeset"}
+    except Exception as exc:  # a WeasyPrint failure must become a diagnostic, not a traceback
+        result = {"error": f"WeasyPrint failed: {type(exc).__name__}: {exc}"}
+    out.write(json.dumps(result))
+    out.flush()
+
+
+def run_renderer(job: dict, timeout: float) -> dict:
+    """Run `render_job` in a fresh interpreter with limits; never raises for a failed render."""
+    package_parent = str(Path(__file__).resolve().parents[3])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)}
+    command = [sys.executable, "-c", "from compiler.backends.pdf.renderer import child_main; child_main()"]
+    try:
+        proc = subprocess.run(command, input=json.dumps(job).encode(), capture_output=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return {"error": f"rendering took longer than {timeout:.0f} s (raise outputs.pdf.timeout, or split the book)"}
+    try:
+        return json.loads(proc.stdout or b"null") or {"error": _crash(proc)}
+    except json.JSONDecodeError:
+        return {"error": _crash(proc)}
+
+
+def _crash(proc: subprocess.CompletedProcess) -> str:
+    if proc.returncode < 0:
+        return f"the renderer was killed by signal {-proc.returncode} (out of memory? see outputs.pdf.memory_limit)"
+    tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+    return f"the renderer stopped (exit {proc.returncode}): {tail[0][:300]}"
+
+
+def default_timeout(html: str) -> float:
+    """About five times what WeasyPrint needs (~22 s per MB of HTML on this class of machine)."""
+    return 120 + 120 * len(html.encode("utf-8")) / 1e6
+
+
+def default_memory_limit() -> int | None:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.75)
+    except (ValueError, OSError, AttributeError):
+        return None
