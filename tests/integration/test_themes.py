@@ -172,6 +172,23 @@ def test_classic_epub_uses_its_serif(classic):
     assert "EB Garamond" in epub_css(built(classic, "epub"))
 
 
+@pytest.mark.parametrize("stylesheet", ["pdf/print.css", "html/book.css", "epub/book.css"])
+def test_classic_styles_everything_default_styles(stylesheet):
+    """classic replaces whole stylesheets: a class or page name the default styles (often one the
+    backend relies on, like the PDF's footnote and bookmark classes) must be styled in classic too."""
+    from compiler.themes import builtin_dir
+    default, classic = (builtin_dir() / name / stylesheet for name in ("default", "classic"))
+    missing = sorted(_css_names(default.read_text()) - _css_names(classic.read_text()))
+    assert not missing, f"{classic} does not style {missing}, which {default} does: copy those rules"
+
+
+def _css_names(css: str) -> set[str]:
+    import re
+    css = re.sub(r"/\*.*?\*/|url\([^)]*\)|\"[^\"]*\"", "", css, flags=re.S)
+    return ({"." + c for c in re.findall(r"(?<![\w-])\.([a-zA-Z][\w-]*)", css)}
+            | {"page " + p for p in re.findall(r"\bpage:\s*([\w-]+)", css)})
+
+
 # --- listing and mistakes ---------------------------------------------------------------------------------
 
 def test_themes_command_lists_builtins():
