@@ -57,14 +57,22 @@ class DocxBackend:
         if options.toc:
             args += ["--toc", f"--toc-depth={options.toc_depth}"]
         limit = max(MIN_SECONDS, SECONDS_PER_CHAPTER * len(book.all_chapters))
-        with atomic_path(target) as tmp:
-            problem = run_pandoc(json.dumps(document, ensure_ascii=False, separators=(",", ":")), tmp, args, limit)
-            if problem:
-                ctx.diagnostics.append(diag("CB290", relative(book.root, target), None,
-                                            f"DOCX not written: pandoc failed: {problem}", Severity.ERROR))
-                return []
-            stamp_dates(tmp, _created(book), book.meta.modified)
+        try:
+            with atomic_path(target) as tmp:  # only a block that ends without an exception replaces target
+                problem = run_pandoc(json.dumps(document, ensure_ascii=False, separators=(",", ":")), tmp, args, limit)
+                if problem:
+                    raise PandocFailed(problem)
+                stamp_dates(tmp, _created(book), book.meta.modified)
+        except PandocFailed as exc:
+            ctx.diagnostics.append(diag("CB290", relative(book.root, target), None,
+                                        f"DOCX not written (the previous one, if any, is kept): pandoc failed: {exc}",
+                                        Severity.ERROR))
+            return []
         return [target]
+
+
+class PandocFailed(Exception):
+    """pandoc could not write the DOCX; the message says why."""
 
 
 # --- the pandoc document -----------------------------------------------------------------------

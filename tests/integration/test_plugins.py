@@ -226,3 +226,26 @@ def test_docx_pandoc_reads_no_file_outside_the_book(tmp_path):
     assert len(media) == 1 and Image.open(io.BytesIO(media[0])).size == (24, 12)  # only the book's own image
     refused = [d for d in ctx.diagnostics if d.code == "CB201"]
     assert len(refused) == 4 and all(d.path == "posts/alpha.md" for d in refused)
+
+
+def test_docx_failure_is_reported_and_keeps_the_previous_file(tmp_path):
+    """A document pandoc refuses: an error diagnostic, no traceback, and the last good DOCX stays."""
+    from compiler.backends import BuildContext
+    from compiler.backends.docx import DocxBackend, DocxOptions
+    from compiler.diagnostics import Severity
+    from compiler.themes import load_theme
+
+    book, _ = compile_manifest(write_book(tmp_path / "book"))
+    out = tmp_path / "out"
+    ctx = BuildContext(out_dir=out, theme=load_theme("default", book.root), formats=("docx",))
+    [good] = DocxBackend().build(book, DocxOptions(), ctx)
+    before = good.read_bytes()
+    first = book.parts[0].chapters[0]
+    broken = dataclasses.replace(first, ast={**first.ast, "blocks": [{"t": "NoSuchBlock", "c": []}]})
+    book = dataclasses.replace(book, parts=(dataclasses.replace(book.parts[0], chapters=(broken,)),))
+    ctx = BuildContext(out_dir=out, theme=ctx.theme, formats=("docx",))
+    assert DocxBackend().build(book, DocxOptions(), ctx) == []
+    [problem] = ctx.diagnostics
+    assert problem.severity == Severity.ERROR and "pandoc failed" in problem.message
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["plugin-proof.docx"]  # no temporary file left
