@@ -428,6 +428,25 @@ def test_failed_render_is_reported_and_keeps_the_previous_pdf(tiny_book, tmp_pat
     assert errors and errors[0].code == "CB220" and "PDF not written" in errors[0].message
 
 
+def test_cover_image_fills_the_first_page(tiny_book, tmp_path):
+    cover = tiny_book.root / "cover.png"
+    Image.new("RGB", (600, 900), (20, 120, 60)).save(cover)
+    book = dataclasses.replace(tiny_book, meta=dataclasses.replace(tiny_book.meta, cover=cover))
+    paths, diagnostics = build_direct(book, tmp_path)
+    first = PdfReader(paths[0]).pages[0]
+    assert len(first.images) == 1 and not first.extract_text().strip()
+    assert not [d for d in diagnostics if d.code == "CB202"]
+
+
+def test_unreadable_cover_falls_back_to_a_typeset_one(tiny_book, tmp_path):
+    cover = tiny_book.root / "broken.png"
+    cover.write_text("not an image")
+    book = dataclasses.replace(tiny_book, meta=dataclasses.replace(tiny_book.meta, cover=cover))
+    paths, diagnostics = build_direct(book, tmp_path)
+    assert "Test Book" in PdfReader(paths[0]).pages[0].extract_text()
+    assert [d.code for d in diagnostics if d.code == "CB202"] == ["CB202"]
+
+
 # --- resources: nothing outside the book is read -------------------------------------------------
 
 HOSTILE_HTML = """

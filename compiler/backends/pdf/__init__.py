@@ -98,6 +98,9 @@ def render_diagnostics(book: Book, result: dict, shown: str) -> list[Diagnostic]
         found.append(diag("CB220", shown, None, f"PDF: {len(messages) - MAX_MESSAGES} more WeasyPrint message(s)"))
     if "error" in result:
         found.append(diag("CB220", shown, None, f"PDF not written: {result['error']}", Severity.ERROR))
+    else:
+        found.append(diag("CB220", shown, None, f"PDF: {result['pages']} pages; renderer {result['cpu']:.1f} s CPU, "
+                                                f"peak memory {result['maxrss_kb'] >> 10} MB", Severity.INFO))
     return found
 
 

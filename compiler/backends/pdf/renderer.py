@@ -7,6 +7,7 @@ import json
 import os
 import re
 import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -52,8 +53,9 @@ def render_job(job: dict) -> dict:
     document.write_pdf(job["target"], finisher=page_labels, **options)
     refused_urls = {url for url, _ in fetcher.refused}
     kept = [m for m in messages if not _NOISE.search(m) and not any(u in m for u in refused_urls)]
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {"pages": len(document.pages), "refused": fetcher.refused, "messages": kept,
-            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+            "maxrss_kb": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}
 
 
 def child_main() -> None:
@@ -63,6 +65,8 @@ def child_main() -> None:
     job = json.loads(sys.stdin.read())
     if job.get("memory_limit"):
         resource.setrlimit(resource.RLIMIT_AS, (job["memory_limit"], job["memory_limit"]))
+    if job.get("cpu_limit"):                 # SIGXCPU ends the process when it is spent
+        resource.setrlimit(resource.RLIMIT_CPU, (int(job["cpu_limit"]), int(job["cpu_limit"]) + 5))
     try:
         result = render_job(job)
     except MemoryError:
@@ -75,15 +79,24 @@ def child_main() -> None:
     out.flush()
 
 
+WALL_FACTOR = 4     # the wall-clock backstop, in CPU limits: a busy machine is slow, not stuck
+
+
 def run_renderer(job: dict, timeout: float) -> dict:
-    """Run `render_job` in a fresh interpreter with limits; never raises for a failed render."""
+    """Run `render_job` in a fresh interpreter with limits; never raises for a failed render.
+
+    `timeout` is CPU seconds (RLIMIT_CPU in the child: infinite loops), with a wall-clock backstop
+    of WALL_FACTOR times that (anything that would block without using CPU).
+    """
+    job = {**job, "cpu_limit": timeout}
     package_parent = str(Path(__file__).resolve().parents[3])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)}
     command = [sys.executable, "-c", "from compiler.backends.pdf.renderer import child_main; child_main()"]
     try:
-        proc = subprocess.run(command, input=json.dumps(job).encode(), capture_output=True, timeout=timeout, env=env)
+        proc = subprocess.run(command, input=json.dumps(job).encode(), capture_output=True,
+                              timeout=WALL_FACTOR * timeout, env=env)
     except subprocess.TimeoutExpired:
-        return {"error": f"rendering took longer than {timeout:.0f} s (raise outputs.pdf.timeout, or split the book)"}
+        return {"error": f"rendering took longer than {WALL_FACTOR * timeout:.0f} s (raise outputs.pdf.timeout, or split the book)"}
     try:
         return json.loads(proc.stdout or b"null") or {"error": _crash(proc)}
     except json.JSONDecodeError:
@@ -91,6 +104,8 @@ def run_renderer(job: dict, timeout: float) -> dict:
 
 
 def _crash(proc: subprocess.CompletedProcess) -> str:
+    if proc.returncode == -signal.SIGXCPU:
+        return "rendering used more CPU time than outputs.pdf.timeout allows (raise it, or split the book)"
     if proc.returncode < 0:
         return f"the renderer was killed by signal {-proc.returncode} (out of memory? see outputs.pdf.memory_limit)"
     tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
@@ -98,7 +113,7 @@ def _crash(proc: subprocess.CompletedProcess) -> str:
 
 
 def default_timeout(html: str) -> float:
-    """About five times what WeasyPrint needs (~22 s per MB of HTML on this class of machine)."""
+    """CPU seconds: about five times what WeasyPrint needs (~25 s per MB of HTML on this class of machine)."""
     return 120 + 120 * len(html.encode("utf-8")) / 1e6
 
 
