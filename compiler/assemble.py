@@ -7,6 +7,7 @@ with the manifest itself (FatalError) stops it.
 from __future__ import annotations
 
 import fnmatch
+import html as htmlmod
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,6 +28,8 @@ from compiler.transforms.sanitize import clean_attr, clean_html, is_dangerous
 
 _GENERATED_IDS = re.compile(r'\b(id|href)="(#?)(fn\d+|fnref\d+(?:-\d+)?|footnotes|cb\d+(?:-\d+)?)"')
 _IMG_NO_ALT = re.compile(r"<img(?![^>]*\balt=)")
+_HREF = re.compile(r'\bhref="([^"]*)"')
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)("[^>]*>)')
 HTML_OPTIONS = {"wrap_text": "wrap-none"}
 
 
@@ -48,6 +51,7 @@ class Draft:
     headings: list[Heading]
     idmap: dict[str, str]
     unfinished: bool = False
+    links: LinkContext | None = None
 
 
 def compile_book(loaded: LoadedManifest, render: bool = True, progress=None) -> tuple[Book, list[Diagnostic]]:
@@ -85,7 +89,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None) -> 
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
     if render:
         say(f"rendering {len(drafts)} chapters")
-    htmls = render_html(drafts, problems) if render else [""] * len(drafts)
+    htmls = render_html(drafts, problems, assets) if render else [""] * len(drafts)
     chapters = [to_chapter(d, html) for d, html in zip(drafts, htmls)]
     book = Book(
         meta=metadata(loaded, [c for c in chapters if c.kind == "chapter"]),
@@ -267,6 +271,7 @@ def dedupe_slugs(drafts: list[Draft], problems: list[Diagnostic]) -> None:
 def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict, problems: list[Diagnostic]) -> list:
     post, m = d.entry.post, loaded.manifest
     ctx = LinkContext(d.slug, post.path.parent, loaded.root, routes, m.site_url, m.network)
+    d.links = ctx
 
     def report(code, needle, message):
         problems.append(diag(code, post.rel, post.locate(needle) if needle else None, message))
@@ -327,7 +332,7 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
 
 # --- rendering ---------------------------------------------------------------------------------
 
-def render_html(drafts: list[Draft], problems: list[Diagnostic]) -> list[str]:
+def render_html(drafts: list[Draft], problems: list[Diagnostic], assets: dict) -> list[str]:
     docs = [{"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": d.blocks} for d in drafts]
     results = pandoc.write_many(docs, "html5", HTML_OPTIONS)
     out = []
@@ -336,14 +341,47 @@ def render_html(drafts: list[Draft], problems: list[Diagnostic]) -> list[str]:
             problems.append(diag("CB115", d.entry.post.rel, None, f"pandoc could not render this post: {result.error}"))
             out.append("")
             continue
-        out.append(finish_html(result.value, d.slug))
+        out.append(finish_html(result.value, d, assets, problems))
     return out
 
 
-def finish_html(html: str, slug: str) -> str:
-    """Scope pandoc's generated ids (footnotes, code lines) to the chapter, then sanitise."""
-    html = _GENERATED_IDS.sub(lambda m: f'{m[1]}="{m[2]}{slug}--{m[3]}"', html)
-    return _IMG_NO_ALT.sub('<img alt=""', clean_html(html))
+def finish_html(html: str, d: Draft, assets: dict, problems: list[Diagnostic]) -> str:
+    """Scope pandoc's generated ids (footnotes, code lines) to the chapter, sanitise, then resolve
+    what raw HTML still points at (its links, anchors and images never went through the AST)."""
+    html = _GENERATED_IDS.sub(lambda m: f'{m[1]}="{m[2]}{d.slug}--{m[3]}"', html)
+    html = _IMG_NO_ALT.sub('<img alt=""', clean_html(html))
+    if d.links is None:
+        return html
+    post = d.entry.post
+
+    def report(code, needle, message):
+        problems.append(diag(code, post.rel, post.locate(needle), message))
+
+    def href(m: re.Match) -> str:
+        url = htmlmod.unescape(m[1])
+        if url.startswith("#" + d.slug + "--") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", url) or not url:
+            return m[0]
+        out = resolve_link(url, d.links)
+        if out.code:
+            report(out.code, url, out.message)
+        return f'href="{htmlmod.escape(out.url or "#" + d.slug)}"'
+
+    def img(m: re.Match) -> str:
+        src = htmlmod.unescape(m[2])
+        if src.startswith("assets/") and src in assets:
+            return m[0]
+        out = resolve_image(src, d.links)
+        if out.code:
+            report(out.code, src, out.message)
+        if out.href is None:
+            alt = re.search(r'\balt="([^"]*)"', m[0])
+            return f'<span class="missing-image">{alt[1] if alt else ""}</span>'
+        if out.source is not None:
+            assets[out.href] = out.source
+        return f'{m[1]}{htmlmod.escape(out.href)}{m[3]}'
+
+    html = _HREF.sub(href, html)
+    return _IMG_SRC.sub(img, html)
 
 
 def to_chapter(d: Draft, html: str) -> Chapter:

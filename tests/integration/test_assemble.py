@@ -112,3 +112,19 @@ def test_book_metadata(book_dir):
     m = book.meta
     assert (m.subjects, m.date, m.language, m.slug) == (("x", "y", "z"), "2021-05-06", "fr-CA", "meta-book")
     assert m.modified.timestamp() == 1700000000 and m.authors == ("A", "B")
+
+
+def test_raw_html_links_anchors_and_images_are_resolved(book_dir):
+    (book_dir / "pic.png").write_bytes(b"\x89PNG\r\n")
+    posts = {
+        "a.md": post("A", '<a href="#raw-target">jump</a> <a href="/b">to b</a> <img src="pic.png" alt="p"> '
+                          '<img src="/etc/passwd" alt="bad"> <img src="https://x.test/r.png" alt="remote">\n\n## Raw Target\n\nx\n'),
+        "b.md": post("B"),
+    }
+    book, problems = compile_manifest(make_book(book_dir, posts))
+    html = book.chapters[0].html
+    assert 'href="#a--raw-target"' in html and 'href="#b"' in html
+    assert '<img src="assets/pic.png" alt="p">' in html and "assets/pic.png" in book.assets
+    assert "/etc/passwd" not in html and "x.test" not in html
+    assert '<span class="missing-image">bad</span>' in html
+    assert {d.code for d in problems if d.path == "a.md"} >= {"CB116", "CB117"}
