@@ -30,7 +30,7 @@ def serve(
     _verbosity(quiet, verbose)
 
     def say(message: str) -> None:
-        if not quiet or message.startswith(("Build failed", "Warning")):
+        if not quiet or message.startswith(("Build failed", "Warning", "Serving")):
             err.print(message, markup=False, highlight=False)
 
     settings = preview.Settings(manifest, host, port, open_browser, verbose)
