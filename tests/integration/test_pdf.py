@@ -540,6 +540,17 @@ def test_fetcher_refuses_outside_paths_when_called_directly(tiny_book, tmp_path)
     assert fetcher.fetch("data:text/plain,hi").read() == b"hi"
 
 
+def test_decompression_bomb_is_refused(tiny_book, tmp_path):
+    bomb = tiny_book.root / "bomb.png"
+    Image.new("1", (10_000, 9_000)).save(bomb)                  # 90 Mpx: above Pillow's warning limit
+    chapter = dataclasses.replace(tiny_book.chapters[0], html='<p>Bomb: <img src="assets/bomb.png" alt="b"></p>')
+    book = dataclasses.replace(tiny_book, assets={"assets/bomb.png": bomb},
+                               parts=(dataclasses.replace(tiny_book.parts[0], chapters=(chapter,)),))
+    paths, diagnostics = build_direct(book, tmp_path)
+    assert max(len(p.images) for p in PdfReader(paths[0]).pages) == 0
+    assert any(d.code == "CB220" and "bomb.png" in d.message for d in diagnostics), [d.message for d in diagnostics]
+
+
 def test_remote_images_only_with_network(tiny_book, tmp_path):
     folder = tmp_path / "www"
     folder.mkdir()

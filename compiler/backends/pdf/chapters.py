@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 import lxml.html
 from lxml import etree
@@ -156,7 +157,7 @@ def _fix_links(root, known_ids: set[str]) -> None:
         if not href:
             continue
         if href.startswith("#"):
-            if href[1:] not in known_ids:
+            if href[1:] not in known_ids and unquote(href[1:]) not in known_ids:
                 del anchor.attrib["href"]
         elif not _SCHEME.match(href) and not href.startswith("//"):
             del anchor.attrib["href"]
