@@ -59,7 +59,7 @@ class DocxBackend:
         limit = max(MIN_SECONDS, SECONDS_PER_CHAPTER * len(book.all_chapters))
         try:
             with atomic_path(target) as tmp:  # only a block that ends without an exception replaces target
-                problem = run_pandoc(json.dumps(document, ensure_ascii=False, separators=(",", ":")), tmp, args, limit)
+                problem = run_pandoc(_dumps(document), tmp, args, limit)
                 if problem:
                     raise PandocFailed(problem)
                 stamp_dates(tmp, _created(book), book.meta.modified)
@@ -96,8 +96,12 @@ def book_document(book: Book, ctx: BuildContext) -> dict:
 
 
 def chapter_blocks(chapter: Chapter, depth: int, book: Book, ctx: BuildContext) -> list:
-    """A page break, the title as a heading (id = slug, the target of in-book links), the body."""
-    body = walk(chapter.ast.get("blocks", []), {"Image": lambda el: embed_image(el, chapter, book, ctx)})
+    """A page break, the title as a heading (id = slug, the target of in-book links), the body.
+
+    The body is walked only when it has images (its HTML shows them) or needs deeper headings."""
+    body = chapter.ast.get("blocks", [])
+    if "<img" in chapter.html or not chapter.html:
+        body = walk(body, {"Image": lambda el: embed_image(el, chapter, book, ctx)})
     if depth:
         body = walk(body, {"Header": lambda el: _deeper(el, depth)})
     return [PAGE_BREAK, header(1 + depth, chapter.slug, text_inlines(chapter.title)), *body]
@@ -158,12 +162,17 @@ def metadata(book: Book) -> dict:
 
 # --- running pandoc and finishing the file -------------------------------------------------------
 
+def _dumps(document: dict) -> str:
+    """Compact ASCII JSON: the fastest form of json.dumps, and the smallest input for pandoc."""
+    return json.dumps(document, separators=(",", ":"), check_circular=False)
+
+
 def run_pandoc(document: str, target: Path, args: list[str], limit: float) -> str | None:
     """One pandoc process for the whole book (time limit, heap cap); the error text, or None."""
     command = [pandoc_path(), "+RTS", f"-M{HEAP_LIMIT}", "-RTS", "--from=json", "--to=docx",
                f"--output={target}", *args]
     try:
-        done = subprocess.run(command, input=document.encode("utf-8"), capture_output=True, timeout=limit)
+        done = subprocess.run(command, input=document.encode("ascii"), capture_output=True, timeout=limit)
     except subprocess.TimeoutExpired:
         return f"it took more than {limit:.0f} s"
     except OSError as exc:
