@@ -196,11 +196,51 @@ def test_hostile_html_is_neutralised(fixture_epub):
     assert raw.find(".//h:center", NS) is None and raw.find(".//h:font", NS) is None
 
 
-def test_fixes_are_reported_with_the_post(fixture_build):
+def test_repairs_are_reported_with_the_post(fixture_build):
     _, result = fixture_build
-    lines = [line for line in result.stderr.splitlines() if line.startswith("posts/raw-html.md")]
-    assert any("CB210" in line and "#top" in line for line in lines), result.stderr
-    assert any("CB211" in line and "/images/nowhere.png" in line for line in lines), result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("posts/raw-html.md") and "CB210" in line]
+    assert notes and "<center> as <div>" in notes[0] and "<dl> flattened" in notes[0], result.stderr
+
+
+def synthetic_book(root: Path, htmls: list[str]):
+    """A Book made directly (no pandoc): chapters whose HTML is given as the core would give it."""
+    from datetime import datetime, timezone
+
+    from compiler.book import Book, Chapter, Metadata, Part
+    from compiler.transforms.ids import Heading
+    from compiler.transforms.sanitize import clean_html
+    chapters = []
+    for i, html in enumerate(htmls):
+        slug = f"c{i}" if i % 7 else f"{i}-starts-with-a-digit"
+        body = f'<h2 id="{slug}--sec">Section</h2>' + clean_html(html)
+        chapters.append(Chapter(slug, f"Chapter {i}", f"c{i}.md", "chapter", None, ("t",), None, {}, body,
+                                (Heading(2, "Section", f"{slug}--sec"),)))
+    meta = Metadata("Synthetic", None, ("F",), "en", "urn:uuid:00000000-0000-4000-8000-000000000000", None,
+                    datetime(2024, 1, 1, tzinfo=timezone.utc), None, None, None, ("t",), None, None, None, "synthetic")
+    return Book(meta, root, (), (Part(None, None, tuple(chapters)),), ())
+
+
+def test_links_and_images_the_backend_cannot_place(tmp_path):
+    """What reaches the backend unresolved (the core resolves Markdown and raw HTML links, but the
+    backend must not trust that): kept as text or linked, and reported once per chapter."""
+    from compiler.backends.epub import EpubOptions, make_epub
+    from compiler.themes import load_theme
+    book = synthetic_book(tmp_path, [
+        '<p><a href="../other.html">relative</a> <a href="#nowhere">anchor</a> <a href="/c1">site path</a> '
+        '<a href="#sec">short in-page id</a> <img src="/nowhere.png" alt="gone"> '
+        '<img src="https://example.com/r.png" alt="remote"></p>', "<p>second</p>"])
+    problems = []
+    (tmp_path / "b.epub").write_bytes(make_epub(book, EpubOptions(), load_theme("default", tmp_path), problems))
+    found = {(d.code, d.severity.value, d.path) for d in problems}
+    assert ("CB210", "warning", "c0.md") in found and ("CB211", "warning", "c0.md") in found
+    assert ("CB211", "info", "c0.md") in found
+    doc = Epub.read(tmp_path / "b.epub").docs()["text/001-0-starts-with-a-digit.xhtml"]
+    links = {"".join(a.itertext()): a.get("href") for a in doc.iterfind(".//h:a", NS)}
+    assert links["relative"] is None and links["anchor"] is None
+    assert links["site path"] == "002-c1.xhtml#c1"                     # a raw /slug link finds its chapter
+    assert links["short in-page id"] == "#_0-starts-with-a-digit--sec"  # `#sec` is the chapter's `<slug>--sec`
+    assert links["remote"] == "https://example.com/r.png"
+    assert doc.find(".//h:span[@class='missing-image']", NS).text == "gone"
 
 
 # --- hostile raw HTML, generated: whatever the sanitiser lets through must come out valid ----------
@@ -243,24 +283,12 @@ def hostile_html(rng, depth: int = 0) -> str:
 def fuzz_epub(tmp_path_factory) -> Epub:
     """150 chapters of generated hostile HTML, through the core's sanitiser as posts' raw HTML is."""
     import random
-    from datetime import datetime, timezone
 
     from compiler.backends.epub import EpubOptions, make_epub
-    from compiler.book import Book, Chapter, Metadata, Part
     from compiler.themes import load_theme
-    from compiler.transforms.ids import Heading
-    from compiler.transforms.sanitize import clean_html
     rng = random.Random(20261122)
-    chapters = []
-    for i in range(150):
-        slug = f"c{i}" if i % 7 else f"{i}-starts-with-a-digit"
-        html = f'<h2 id="{slug}--sec">Section</h2>' + clean_html(hostile_html(rng))
-        chapters.append(Chapter(slug, f"Chapter {i}", f"c{i}.md", "chapter", None, ("t",), None, {}, html,
-                                (Heading(2, "Section", f"{slug}--sec"),)))
     root = tmp_path_factory.mktemp("fuzz")
-    meta = Metadata("Fuzz", None, ("F",), "en", "urn:uuid:00000000-0000-4000-8000-000000000000", None,
-                    datetime(2024, 1, 1, tzinfo=timezone.utc), None, None, None, ("t",), None, None, None, "fuzz")
-    book = Book(meta, root, (), (Part(None, None, tuple(chapters)),), ())
+    book = synthetic_book(root, [hostile_html(rng) for _ in range(150)])
     path = root / "fuzz.epub"
     path.write_bytes(make_epub(book, EpubOptions(), load_theme("default", root), []))
     return Epub.read(path)
@@ -459,9 +487,11 @@ def test_images_embedded_with_media_types_from_their_bytes(fixture_epub):
 def test_missing_and_remote_images_become_text_and_links(fixture_epub):
     docs = fixture_epub.docs()
     raw = docs[next(n for n in docs if n.endswith("-raw-html.xhtml"))]
-    assert raw.find(".//h:span[@class='missing-image']", NS).text == "A raw image that is missing"
-    remote = raw.find(".//h:a[@class='remote-image']", NS)
-    assert remote.get("href") == "https://example.com/raw-remote.png"
+    missing = [s.text for s in raw.iterfind(".//h:span[@class='missing-image']", NS)]
+    assert "A raw image that is missing" in missing
+    images = docs[next(n for n in docs if n.endswith("-2nd-images.xhtml"))]
+    remote = [a.get("href") for a in images.iterfind(".//h:a", NS) if "remote" in "".join(a.itertext())]
+    assert remote == ["https://example.com/remote.png"]
     assert not any(h.startswith("http") for h in fixture_epub.manifest())     # nothing fetched
 
 

@@ -3,7 +3,8 @@
 Valid by construction (EPUBCheck: no errors, no warnings), whatever raw HTML the posts hold:
 every chapter is re-parsed and repaired into XHTML (`xhtml`), links and images are resolved to the
 files of the EPUB (`content`), the navigation and NCX come from one outline (`outline`), EbookLib
-writes the package (`package`) and the ZIP is rewritten for byte-identical builds (`archive`).
+writes the package (`package`) and the ZIP's entry times are fixed for byte-identical builds
+(`archive`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler.backends import BuildContext
-from compiler.backends.epub.archive import rewrite
+from compiler.backends.epub.archive import fix_times
 from compiler.backends.epub.cover import make_cover
 from compiler.backends.epub.layout import (
     STYLESHEET,
@@ -25,7 +26,6 @@ from compiler.backends.epub.options import EpubOptions
 from compiler.backends.epub.outline import outline
 from compiler.backends.epub.package import Accessibility, Contents, package
 from compiler.backends.epub.resources import (
-    STORED_TYPES,
     ImageError,
     Resource,
     image_name,
@@ -68,9 +68,7 @@ def make_epub(book: Book, options: EpubOptions, theme, problems: list[Diagnostic
                          images_without_alt=sum(r.images_without_alt for r in counted), animated=animated)
     resources = [Resource(STYLESHEET, "text/css", stylesheet(theme)), *images, *theme_fonts(theme)]
     contents = Contents(spine, resources, cover.image, toc, guide(marks), a11y)
-    raw = package(book.meta, contents)
-    stored = {f"EPUB/{r.file_name}" for r in [*resources, cover.image] if r.media_type in STORED_TYPES}
-    return rewrite(raw, book.meta.modified, stored)
+    return fix_times(package(book.meta, contents), book.meta.modified)
 
 
 def embed_images(book: Book, problems: list[Diagnostic]) -> tuple[list[Resource], dict[str, str], bool]:

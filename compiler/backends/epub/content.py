@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html import escape
 
 from lxml import etree
 
 from compiler.backends.epub.links import clean_url, fragment_of, xml_id
 from compiler.backends.epub.surgery import remove
-from compiler.backends.epub.xhtml import (
-    EPUB_TYPE,
-    OPS,
-    Fixes,
-    Tree,
-    parse_fragment,
-    serialise,
-)
+from compiler.backends.epub.xhtml import EPUB_TYPE, OPS, Fixes, Tree, parse_fragment, serialise_content
 from compiler.book import Chapter
 
 TEXT_DIR = "text"
@@ -64,40 +58,24 @@ class Report:
 
 def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[str], report: Report) -> str:
     """The chapter as a `<section>`: h1 title (id = slug), body, footnotes as asides."""
+    ident = xml_id(chapter.slug)
+    taken.add(ident)                            # before the body, so a raw id cannot take it
     tree = parse_fragment(chapter.html, taken)
-    root = tree.root
-    root.tag = "section"
-    root.set(EPUB_TYPE, SECTION_TYPES[chapter.kind])
-    if chapter.kind == "chapter":
-        root.set("role", "doc-chapter")
-    root.set("class", chapter.kind)
-    root.set("aria-labelledby", xml_id(chapter.slug))
-    _title(root, chapter.title, chapter.slug, taken)
     _resolve(tree, place, file, chapter.slug, report)
-    _footnotes(root)
+    _footnotes(tree.root)
     report.fixes.merge(tree.fixes)
-    return serialise(root)
+    role = ' role="doc-chapter"' if chapter.kind == "chapter" else ""
+    return (f'<section epub:type="{SECTION_TYPES[chapter.kind]}"{role} class="{chapter.kind}" '
+            f'aria-labelledby="{ident}"><h1 id="{ident}">{escape(chapter.title, quote=False)}</h1>'
+            f"{serialise_content(tree.root)}</section>")
 
 
 def part_section(title: str, slug: str, taken: set[str]) -> str:
     """A part's title page: a section holding only its heading."""
-    root = etree.Element("section", nsmap={"epub": OPS})
-    root.set(EPUB_TYPE, "part")
-    root.set("role", "doc-part")
-    root.set("class", "part")
-    root.set("aria-labelledby", xml_id(slug))
-    _title(root, title, slug, taken)
-    return serialise(root)
-
-
-def _title(root, title: str, slug: str, taken: set[str]) -> None:
-    h1 = etree.Element("h1")
     ident = xml_id(slug)
-    h1.set("id", ident)
     taken.add(ident)
-    h1.text = title
-    h1.tail, root.text = root.text, None
-    root.insert(0, h1)
+    return (f'<section epub:type="part" role="doc-part" class="part" aria-labelledby="{ident}">'
+            f'<h1 id="{ident}">{escape(title, quote=False)}</h1></section>')
 
 
 def _resolve(tree: Tree, place: Placement, file: str, slug: str, report: Report) -> None:
@@ -121,7 +99,7 @@ def _link(el, tree: Tree, place: Placement, file: str, slug: str, report: Report
         return
     el.set("href", target)
     if "footnote-ref" in (el.get("class") or "").split():
-        el.set(EPUB_TYPE, "noteref")
+        with_epub_type(el, "noteref")
 
 
 def _anchor(frag: str, tree: Tree, place: Placement, file: str, slug: str) -> str | None:
@@ -188,15 +166,28 @@ def _footnotes(root) -> None:
     for section in list(root.iter("section")):
         if "footnotes" not in (section.get("class") or "").split():
             continue
-        section.set(EPUB_TYPE, "footnotes")
         for ol in [c for c in section if c.tag == "ol"]:
             for number, li in enumerate([c for c in ol if c.tag == "li"], start=1):
                 ol.addprevious(_aside(li, number))
             section.remove(ol)
 
 
+def with_epub_type(el, value: str):
+    """Give a parsed element an `epub:type`. The parsed tree has no `epub` namespace declaration, so
+    the element is replaced by a copy that declares it (lxml would otherwise invent a prefix)."""
+    new = etree.Element(el.tag, nsmap={"epub": OPS})
+    for name, val in el.items():
+        new.set(name, val)
+    new.set(EPUB_TYPE, value)
+    new.text, new.tail = el.text, el.tail
+    for child in list(el):
+        new.append(child)
+    el.getparent().replace(el, new)
+    return new
+
+
 def _aside(li, number: int):
-    aside = etree.Element("aside")
+    aside = etree.Element("aside", nsmap={"epub": OPS})
     if li.get("id"):
         aside.set("id", li.get("id"))
     aside.set("class", "footnote")

@@ -1,8 +1,8 @@
 """The package, written by EbookLib: metadata, manifest, spine, NCX and EPUB 2 guide.
 
 Our XHTML documents are finished bytes; `Prebuilt` hands them to EbookLib unchanged (EbookLib would
-otherwise re-parse every chapter with an HTML parser and re-serialise it). EbookLib writes the ZIP
-uncompressed; `archive.rewrite` compresses it once, deterministically.
+otherwise re-parse every chapter with an HTML parser and re-serialise it). `archive.fix_times` then
+sets the ZIP's entry times.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class Prebuilt(epub.EpubHtml):
 
 
 def package(meta: Metadata, contents: Contents) -> bytes:
-    """The EPUB as EbookLib writes it (uncompressed, entry times not yet fixed)."""
+    """The EPUB as EbookLib writes it (entry times not yet fixed)."""
     book = epub.EpubBook()
     _metadata(book, meta, contents.accessibility)
     _cover(book, contents.cover)
@@ -94,8 +94,8 @@ def package(meta: Metadata, contents: Contents) -> bytes:
     book.toc = _toc(contents.toc, iter(range(1, 1 << 30)))
     book.guide = contents.guide
     out = io.BytesIO()
-    epub.write_epub(out, book, {"mtime": meta.modified, "compresslevel": 0, "epub3_pages": False,
-                                "epub3_landmark": False, "raise_exceptions": True})
+    epub.write_epub(out, book, {"mtime": meta.modified, "epub3_pages": False, "epub3_landmark": False,
+                                "raise_exceptions": True})
     return out.getvalue()
 
 

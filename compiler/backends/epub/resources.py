@@ -25,7 +25,6 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 CORE_RASTER = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
-STORED_TYPES = frozenset(CORE_RASTER) | {"font/woff", "font/woff2"}   # already compressed
 
 
 @dataclass(frozen=True)

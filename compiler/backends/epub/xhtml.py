@@ -55,12 +55,14 @@ EPUB_TYPE = f"{{{OPS}}}type"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # Characters XML 1.0 forbids (and C1 controls, which HTML forbids): dropped before parsing.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+# Bytes XML 1.0 forbids (C0 controls but tab, LF, CR; and DEL), dropped before parsing; C1 controls
+# and U+FFFE/U+FFFF (two- and three-byte sequences in UTF-8) too, when the text can contain them.
+_C0 = bytes(range(0, 9)) + b"\x0b\x0c" + bytes(range(14, 32)) + b"\x7f"
+_C1 = re.compile(rb"\xc2[\x80-\x9f]|\xef\xbf[\xbe\xbf]")
 
 # pandoc's per-line anchors in highlighted code (`<span id="…--cb1-3"><a href="#…--cb1-3" aria-hidden="true">
 # </a>`): of no use in a book and a tenth of a typical chapter's elements; removed before parsing.
-_LINE_ID = re.compile(r'<span id="[^"<>]*--cb\d+-\d+"')
-_LINE_ANCHOR = re.compile(r'<a href="#[^"<>]*--cb\d+-\d+" aria-hidden="true"></a>')
+_LINE = re.compile(rb'<span id="[^"<>]*--cb\d+-\d+"><a href="#[^"<>]*--cb\d+-\d+" aria-hidden="true"></a>')
 
 
 @dataclass
@@ -87,25 +89,24 @@ class Tree:
 
 
 def parse_fragment(html: str, taken: set[str] | None = None) -> Tree:
-    """Parse and repair `html`. `taken`: the ids already used in the target document (updated)."""
-    html = _LINE_ANCHOR.sub("", _LINE_ID.sub("<span", _NOT_XML.sub("", html)))
-    page = etree.fromstring(f"<html><body><div>{html}</div></body></html>", _parser())
-    source = page.find("body/div")
-    root = etree.Element("div", nsmap={"epub": OPS})
-    root.text = source.text
-    for child in list(source):
-        root.append(child)
+    """Parse and repair `html`. `taken`: the ids already used in the target document (updated).
+    The root is a plain `<div>`: `serialise_content` gives its content without it."""
+    data = html.encode("utf-8").translate(None, _C0)
+    if b"\xc2" in data or b"\xef\xbf" in data:
+        data = _C1.sub(b"", data)
+    data = _LINE.sub(b"<span>", data)
+    root = etree.fromstring(b"<html><body><div>" + data + b"</div></body></html>", _parser()).find("body/div")
     tree = Tree(root, taken if taken is not None else set(), [], [], Fixes())
-    _flatten(root, html, tree.fixes)
+    _flatten(root, data, tree.fixes)
     _Walker(tree).children(root, "div", 0)
     return tree
 
 
-def _flatten(root, html: str, fixes: Fixes) -> None:
+def _flatten(root, data: bytes, fixes: Fixes) -> None:
     """Before the walk, so that structure checks see final children: unwrap wrappers (`picture`),
     drop elements with no place in a book (`source`, `area`), and give back what a void element the
     parser did not know (`wbr`) swallowed. Each only when the text can contain it (a substring test)."""
-    present = [tag for tag in PREWALK if f"<{tag}" in html]
+    present = [tag for tag in PREWALK if b"<" + tag.encode() in data]
     if not present:
         return
     unwrap = [t for t in present if t in UNWRAPPED]
@@ -120,40 +121,50 @@ def _flatten(root, html: str, fixes: Fixes) -> None:
             hoist(el)
 
 
+# A `pre` holding only `code` and `span` elements with at most a class (pandoc's highlighted code,
+# a quarter of a technical blog's elements) is valid as it is; checked in C, it need not be walked.
+_plain_code = etree.XPath("not(descendant::*[not(self::span or self::code)] or descendant::*/@*[name() != 'class'])")
+
+
 @cache
 def _parser() -> etree.HTMLParser:
     """lxml's HTML parser (plain elements: no lxml.html element classes, which cost time per node)."""
-    return etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, default_doctype=False)
+    return etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, default_doctype=False,
+                            encoding="utf-8")
 
 
 class _Walker:
     def __init__(self, tree: Tree):
         self.tree = tree
-        self.memo: dict[tuple[str, str, int], str] = {}     # (tag, parent, context) -> decision
+        self.memo: dict[tuple[str, int], dict[str, str]] = {}   # (parent, context) -> {tag: decision}
 
     # --- structure ------------------------------------------------------------------------------
 
     def children(self, el, tag: str, ctx: int) -> None:
         """Walk the children of `el` (already final, named `tag`)."""
+        if tag == "pre" and _plain_code(el):
+            return                              # highlighted code: nothing in it can need a repair
         self.visit(list(el), tag, child_context(tag, ctx))   # a list: children may be removed
 
     def visit(self, elements: list, parent: str, ctx: int) -> None:
         """The hot loop: most elements are kept as they are, decided by one dictionary lookup."""
-        memo = self.memo
+        memo = self.memo.get((parent, ctx))
+        if memo is None:
+            memo = self.memo[(parent, ctx)] = {}
         for child in elements:
             name = child.tag
             if name.__class__ is not str:       # a comment or processing instruction
                 remove(child)
                 continue
-            new = memo.get((name, parent, ctx))
+            new = memo.get(name)
             if new is None:
-                new = memo[(name, parent, ctx)] = decide(name, parent, ctx)
+                new = memo[name] = decide(name, parent, ctx)
             if new is not SAME:
                 self.change(child, name, new, parent, ctx)
                 continue
-            items = child.items()
-            if items and (len(items) > 1 or items[0][0] != "class"):
-                self.attributes(child, name, parent, items)
+            keys = child.keys()
+            if keys and (len(keys) > 1 or keys[0] != "class"):
+                self.attributes(child, name, parent, child.items())
             if len(child):
                 self.children(child, name, ctx)
 
@@ -275,9 +286,11 @@ class _Walker:
 
 
 def serialise(el) -> str:
-    """XML serialisation of a section (`<br/>`, escaped text). The `epub` prefix is declared on the
-    document's `<html>` by the template, so lxml's repeat of it on the section is left out."""
-    return etree.tostring(el, encoding="unicode", method="xml").replace(_EPUB_DECLARATION, "", 1)
+    """XML serialisation of an element (`<br/>`, escaped text)."""
+    return etree.tostring(el, encoding="unicode", method="xml")
 
 
-_EPUB_DECLARATION = f' xmlns:epub="{OPS}"'
+def serialise_content(root) -> str:
+    """The content of `parse_fragment`'s root `<div>` (which has no attributes), without the div."""
+    text = serialise(root)
+    return "" if text == "<div/>" else text[5:-6]
