@@ -563,13 +563,15 @@ def test_bad_options_are_refused_with_clear_messages(book_dir):
     assert "outputs.epub.colour" in result.stderr
 
 
-def test_theme_fonts_are_embedded_with_their_licence(book_dir, tmp_path, default_epub):
+def test_theme_fonts_and_templates(book_dir, tmp_path, default_epub):
     fonts = book_dir / "mytheme" / "epub" / "fonts"
     fonts.mkdir(parents=True)
     shutil.copy(ROOT / "themes/default/epub/cover/DejaVuSerif-Bold.ttf", fonts / "Body.ttf")
     shutil.copy(ROOT / "themes/default/epub/cover/LICENSE-DejaVu.txt", fonts / "LICENSE-Body.txt")
     (fonts / "Stolen.ttf").symlink_to(tmp_path / "outside.ttf")       # a link out of the theme: ignored
     (tmp_path / "outside.ttf").write_bytes(b"secret")
+    frame = (ROOT / "themes/default/epub/document.xhtml.j2").read_text(encoding="utf-8")
+    (fonts.parent / "document.xhtml.j2").write_text(frame.replace("{{ title }}", "{{ title | upper }}"))
     make_book(book_dir, {"a.md": post("Alpha")}, {"title": "Fonts", "chapters": ["a.md"], "theme": "mytheme"})
     epub, _ = build_cli(book_dir / "book.yml", tmp_path / "out")
     items = epub.manifest()
@@ -577,4 +579,6 @@ def test_theme_fonts_are_embedded_with_their_licence(book_dir, tmp_path, default
     assert items["fonts/LICENSE-Body.txt"]["media-type"] == "text/plain"
     assert epub.entries["EPUB/fonts/Body.ttf"] == (fonts / "Body.ttf").read_bytes()
     assert "fonts/Stolen.ttf" not in items
+    chapter = epub.docs()[next(h for h in items if h.startswith("text/001-"))]
+    assert chapter.findtext("h:head/h:title", namespaces=NS) == "ALPHA"     # the book's own frame, filtered
     assert not any(h.startswith("fonts/") for h in default_epub.manifest())   # the default theme ships none

@@ -82,17 +82,22 @@ class Pages:
         lang = book.meta.language
         words = LABELS.get(lang.split("-")[0].lower(), LABELS["en"])
         self.labels = dict(zip(("contents", "cover", "titlepage", "start", "landmarks"), words, strict=True))
-        self.frames: dict[str | None, tuple[str, str]] = {}
+        self.frames: dict[str | None, tuple[str, str] | None] = {}
 
     def page(self, title: str, body: str, body_type: str | None) -> bytes:
         """A text document: the theme's `document.xhtml.j2` rendered once per kind of page with marks
         where the title and body go, then filled by string joins (a thousand Jinja renders cost more
-        than the rest of a chapter's conversion)."""
+        than the rest of a chapter's conversion). A template that transforms its title or body (so
+        a mark does not come through) is rendered page by page instead."""
         if body_type not in self.frames:
             frame = self.render("document.xhtml.j2", TITLE_MARK, body=Markup(BODY_MARK), body_type=body_type)
-            head, _, tail = frame.decode("utf-8").partition(BODY_MARK)
-            self.frames[body_type] = (head, tail)
-        head, tail = self.frames[body_type]
+            head, found, tail = frame.decode("utf-8").partition(BODY_MARK)
+            usable = found and BODY_MARK not in tail and TITLE_MARK in head + tail
+            self.frames[body_type] = (head, tail) if usable else None
+        frame = self.frames[body_type]
+        if frame is None:
+            return self.render("document.xhtml.j2", title, body=Markup(body), body_type=body_type)
+        head, tail = frame
         text = str(escape(title or self.book.meta.title))
         return (head.replace(TITLE_MARK, text) + body + tail.replace(TITLE_MARK, text)).encode("utf-8")
 
