@@ -48,6 +48,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB220": (Severity.WARNING, "PDF: rendering problem reported by WeasyPrint"),
     "CB221": (Severity.WARNING, "PDF: font not embedded or missing"),
     "CB230": (Severity.WARNING, "HTML: page problem"),
+    "CB240": (Severity.WARNING, "DOCX: conversion problem"),
     "CB290": (Severity.WARNING, "backend plugin warning"),
 }
 
