@@ -582,3 +582,13 @@ def test_theme_fonts_and_templates(book_dir, tmp_path, default_epub):
     chapter = epub.docs()[next(h for h in items if h.startswith("text/001-"))]
     assert chapter.findtext("h:head/h:title", namespaces=NS) == "ALPHA"     # the book's own frame, filtered
     assert not any(h.startswith("fonts/") for h in default_epub.manifest())   # the default theme ships none
+
+
+def test_theme_stylesheet_linking_out_of_the_theme_is_refused(book_dir, tmp_path):
+    (tmp_path / "secret.txt").write_text("do not embed me")
+    (book_dir / "mytheme" / "epub").mkdir(parents=True)
+    (book_dir / "mytheme" / "epub" / "book.css").symlink_to(tmp_path / "secret.txt")
+    make_book(book_dir, {"a.md": post("Alpha")}, {"title": "Sym", "chapters": ["a.md"], "theme": "mytheme"})
+    result = run_cli("build", str(book_dir / "book.yml"), "--format", "epub", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "links outside the theme folder" in result.stderr
+    assert not list((tmp_path / "out").glob("*.epub"))

@@ -17,6 +17,7 @@ from lxml import etree
 from PIL import Image
 
 from compiler.backends.epub.surgery import remove
+from compiler.diagnostics import FatalError
 from compiler.paths import OutsideBook, confine
 from compiler.themes import Theme
 
@@ -134,10 +135,19 @@ def image_name(index: int, source: str, media_type: str) -> str:
 
 def stylesheet(theme: Theme) -> bytes:
     """The theme's EPUB stylesheet followed by the shared syntax-highlighting palette."""
-    parts = [theme.read("epub/book.css")]
+    parts = [_theme_text(theme, "epub/book.css")]
     if theme.find("common/highlight.css"):
-        parts.append(theme.read("common/highlight.css"))
+        parts.append(_theme_text(theme, "common/highlight.css"))
     return "\n".join(parts).encode("utf-8")
+
+
+def _theme_text(theme: Theme, relpath: str) -> str:
+    """A theme file's text, refusing one that is a link out of the theme's folders."""
+    path = theme.find(relpath)
+    if path is not None and not any(inside(folder, path) for folder in theme.folders):
+        raise FatalError(f"theme {theme.name!r}: {relpath} links outside the theme folder; replace the link "
+                         "with the file itself", 2)
+    return theme.read(relpath)
 
 
 def inside(folder: Path, path: Path) -> bool:
