@@ -375,7 +375,10 @@ def finish_html(html: str, d: Draft, assets: dict, problems: list[Diagnostic]) -
             report(out.code, src, out.message)
         if out.href is None:
             alt = re.search(r'\balt="([^"]*)"', m[0])
-            return f'<span class="missing-image">{alt[1] if alt else ""}</span>'
+            text = alt[1] if alt and alt[1] else ""
+            if out.code == "CB117":  # remote, network not allowed: a link, as for Markdown images
+                return f'<a href="{htmlmod.escape(src)}" class="remote-image">{text or htmlmod.escape(src)}</a>'
+            return f'<span class="missing-image">{text}</span>'
         if out.source is not None:
             assets[out.href] = out.source
         return f'{m[1]}{htmlmod.escape(out.href)}{m[3]}'

@@ -36,8 +36,12 @@ class Theme:
     folders: tuple[Path, ...]   # lookup order: the book's own theme first
 
     def find(self, relpath: str) -> Path | None:
+        """The first theme file with this path; links that lead out of their theme folder are ignored."""
         for folder in self.folders:
-            candidate = folder / relpath
+            try:
+                candidate = confine(folder.resolve(), relpath)
+            except OutsideBook:
+                continue
             if candidate.is_file():
                 return candidate
         return None
@@ -49,9 +53,15 @@ class Theme:
         return path.read_text(encoding="utf-8")
 
     def environment(self, medium: str) -> jinja2.Environment:
-        """Jinja2 with autoescaping, loading `<medium>/…` then `common/…` through the lookup order."""
-        search = [str(f / sub) for f in self.folders for sub in (medium, "common")]
-        return jinja2.Environment(loader=jinja2.FileSystemLoader(search), autoescape=True,
+        """Jinja2 with autoescaping, loading `<medium>/…` then `common/…` through the lookup order
+        (each template confined to its theme folder, like every theme file)."""
+        def source(name: str):
+            path = self.find(f"{medium}/{name}") or self.find(f"common/{name}")
+            if path is None:
+                return None
+            mtime = path.stat().st_mtime
+            return path.read_text(encoding="utf-8"), str(path), lambda: path.stat().st_mtime == mtime
+        return jinja2.Environment(loader=jinja2.FunctionLoader(source), autoescape=True,
                                   undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                                   keep_trailing_newline=True)
 

@@ -125,6 +125,6 @@ def test_raw_html_links_anchors_and_images_are_resolved(book_dir):
     html = book.chapters[0].html
     assert 'href="#a--raw-target"' in html and 'href="#b"' in html
     assert '<img src="assets/pic.png" alt="p">' in html and "assets/pic.png" in book.assets
-    assert "/etc/passwd" not in html and "x.test" not in html
+    assert "/etc/passwd" not in html and '<a href="https://x.test/r.png" class="remote-image">remote</a>' in html
     assert '<span class="missing-image">bad</span>' in html
     assert {d.code for d in problems if d.path == "a.md"} >= {"CB116", "CB117"}
