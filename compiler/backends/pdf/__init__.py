@@ -6,7 +6,7 @@ Why it is built this way:
   bookmarks (`bookmark-level`). This package only prepares the HTML and runs the renderer.
 - The PDF outline and the printed table of contents come from one list (`toc_entries`), so
   they cannot disagree.
-- WeasyPrint renders in a child process with a time and a memory limit (its docs advise this
+- WeasyPrint renders in a child process with CPU-time and memory limits (its docs advise this
   for untrusted input), through a URL fetcher that reads only the book folder and the theme.
 - Resources have virtual URLs (`https://book.invalid/…`, `https://theme.invalid/…`): nothing
   else resolves, and the PDF does not depend on where the book lives (reproducible builds).
