@@ -362,6 +362,8 @@ def finish_html(html: str, d: Draft, assets: dict, problems: list[Diagnostic]) -
         if url.startswith("#" + d.slug + "--") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", url) or not url:
             return m[0]
         out = resolve_link(url, d.links)
+        if not url.startswith(("/", "#")) and not (out.url or "").startswith("#"):
+            return m[0]  # relative to the original post's URL, which only the HTML backend knows
         if out.code:
             report(out.code, url, out.message)
         return f'href="{htmlmod.escape(out.url or "#" + d.slug)}"'

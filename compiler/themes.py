@@ -36,11 +36,15 @@ class Theme:
     folders: tuple[Path, ...]   # lookup order: the book's own theme first
 
     def find(self, relpath: str) -> Path | None:
-        """The first theme file with this path; links that lead out of their theme folder are ignored."""
+        """The first theme file with this path. A file that links out of its theme folder is refused:
+        nothing outside the book folder and the themes is ever read."""
         for folder in self.folders:
             try:
                 candidate = confine(folder.resolve(), relpath)
             except OutsideBook:
+                if (folder / relpath).is_symlink() or (folder / relpath).exists():
+                    raise FatalError(f"theme file {folder / relpath} links outside the theme folder; "
+                                     "copy the file into the theme instead", 2) from None
                 continue
             if candidate.is_file():
                 return candidate

@@ -181,7 +181,7 @@ def test_in_book_links_point_at_the_page_holding_the_target(site):
     assert "chapter-two.html#chapter-two--far-section" in hrefs
     assert "#one--setting-out" in hrefs, "a raw-HTML anchor is scoped to its chapter"
     dead = doc.xpath("//article//a[normalize-space()='a dead anchor']")
-    assert dead and dead[0].get("href") is None
+    assert dead and dead[0].get("href") == "#one", "a dead anchor links to its chapter, as in Markdown (CB107)"
 
 
 def test_footnotes_link_both_ways(site):
