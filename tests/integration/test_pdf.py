@@ -71,14 +71,14 @@ def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
     return found
 
 
-def toc_lines(layout_pages: list[str]) -> list[tuple[str, str]]:
-    """(title, printed page number) of each entry of the Contents (pdftotext -layout)."""
+def toc_lines(layout_pages: list[str], first_chapter: int) -> list[tuple[str, str]]:
+    """(title, printed page number) of each entry of the Contents (pdftotext -layout): the pages
+    from the one titled Contents up to the first bookmarked page."""
+    start = next(i for i, text in enumerate(layout_pages) if "Contents" in lines(text)[:2])
     entries, pending = [], ""
-    for text in layout_pages:
-        if not lines(text) or "Contents" not in lines(text)[:2]:
-            continue
+    for text in layout_pages[start:first_chapter]:
         for line in lines(text)[1:]:
-            match = re.match(r"^(.*?)\s*(?:\.\s?){3,}\s*([ivxlc]+|\d+)$", line)
+            match = re.match(r"^(.*?)(?:\s+(?:\.\s?)*|(?:\.\s?){3,})\s*([ivxlc]+|\d+)$", line)
             if match:
                 entries.append((" ".join(f"{pending} {match[1]}".split()), match[2]))
                 pending = ""
@@ -279,7 +279,7 @@ def test_bookmarks_point_at_their_headings_and_contents_numbers_match(fixture_bo
     reader, pages = fixture_book["reader"], fixture_book["pages"]
     labels = reader.page_labels
     marks = outline(reader)
-    toc = toc_lines(fixture_book["layout"])
+    toc = toc_lines(fixture_book["layout"], marks[0][2])
     assert [title for title, _ in toc] == [title for _, title, _ in marks]
     for (_, title, index), (_, printed) in zip(marks, toc):
         assert title in flat(pages[index]), (title, index)
@@ -289,7 +289,8 @@ def test_bookmarks_point_at_their_headings_and_contents_numbers_match(fixture_bo
 
 
 def test_sections_below_toc_depth_are_printed_but_not_listed(fixture_book):
-    assert "Too Deep For The Contents" not in [title for title, _ in toc_lines(fixture_book["layout"])]
+    first = outline(fixture_book["reader"])[0][2]
+    assert "Too Deep For The Contents" not in [title for title, _ in toc_lines(fixture_book["layout"], first)]
     assert "Too Deep For The Contents" in flat(" ".join(fixture_book["pages"]))
 
 
