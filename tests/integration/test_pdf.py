@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from compiler.backends import BuildContext
 from compiler.backends.pdf import (BOOK_URL, THEME_URL, FetchPolicy, PdfBackend, PdfOptions, Refused, make_fetcher,
                                    prepare_chapter, render_job, toc_entries)
+from compiler.backends.pdf.chapters import BookIds
 from compiler.themes import load_theme
 from tests.conftest import ROOT, compile_manifest, make_book, post, run_cli
 
@@ -576,8 +577,19 @@ def test_remote_images_only_with_network(tiny_book, tmp_path):
 
 def test_deeply_nested_content_is_flattened(tiny_book):
     chapter = dataclasses.replace(tiny_book.chapters[0], html="<blockquote>" * 200 + "deep" + "</blockquote>" * 200)
-    html, flattened = prepare_chapter(chapter, {}, set(), False)
+    html, flattened = prepare_chapter(chapter, {}, BookIds({}, set()), False)
     assert flattened >= 1 and "deep" in html and html.count("<blockquote>") < 60
+
+
+def test_raw_html_ids_repeated_across_chapters_are_renamed_with_their_links(tiny_book):
+    ids = BookIds({"a": "a", "a--a-section": "a"}, {"a", "a--a-section", "faq"})
+    first = dataclasses.replace(tiny_book.chapters[0], slug="one", html='<h3 id="faq">FAQ</h3><a href="#faq">up</a>')
+    second = dataclasses.replace(tiny_book.chapters[0], slug="two", html='<h3 id="faq">FAQ</h3><a href="#faq">up</a>'
+                                 '<p id="a--a-section">steals a heading id</p>')
+    assert prepare_chapter(first, {}, ids, False)[0] == '<h3 id="faq">FAQ</h3><a href="#faq">up</a>'
+    html, _ = prepare_chapter(second, {}, ids, False)
+    assert '<h3 id="two--faq">' in html and 'href="#two--faq"' in html
+    assert 'id="two--a--a-section"' in html
 
 
 def test_toc_entries_follow_heading_nesting(tiny_book):

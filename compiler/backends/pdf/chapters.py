@@ -33,15 +33,25 @@ class ChapterNotes:
     by_note: dict[str, int] = field(default_factory=dict)
 
 
-def prepare_chapter(chapter: Chapter, marks: dict[str, TocEntry], known_ids: set[str], link_notes: bool) -> tuple[str, int]:
+@dataclass
+class BookIds:
+    """Ids across the whole document: the core's (unique by construction, with their chapter) and
+    those already used, so that ids from posts' raw HTML can be made unique too."""
+    owner: dict[str, str]
+    known: set[str]
+    used: set[str] = field(default_factory=set)
+
+
+def prepare_chapter(chapter: Chapter, marks: dict[str, TocEntry], ids: BookIds, link_notes: bool) -> tuple[str, int]:
     """The chapter's HTML made ready for print, and how many over-deep elements were flattened."""
     if not chapter.html.strip():
         return "", 0
     root = lxml.html.fragment_fromstring(chapter.html, create_parent="div")
     flattened = _cap_depth(root, MAX_DEPTH)
+    _unique_ids(root, chapter.slug, ids)
     _drop_code_line_anchors(root)
     _footnotes_and_link_notes(root, link_notes)
-    _fix_links(root, known_ids)
+    _fix_links(root, ids.known)
     _mark_headings(root, marks)
     _mark_long_words(root)
     html = etree.tostring(root, method="html", encoding="unicode")
@@ -66,6 +76,29 @@ def _cap_depth(root, limit: int) -> int:
             child.text = text
             flattened += 1
     return flattened
+
+
+def _unique_ids(root, slug: str, ids: BookIds) -> None:
+    """Raw HTML in posts may repeat an id another chapter uses: rename it within its chapter (and
+    the chapter's links to it), or WeasyPrint would send every link to the first one."""
+    renamed: dict[str, str] = {}
+    for element in root.iter():
+        ident = element.get("id") if isinstance(element.tag, str) else None
+        if not ident:
+            continue
+        if ident in ids.used or ids.owner.get(ident, slug) != slug:
+            new, n = f"{slug}--{ident}", 2
+            while new in ids.used or new in ids.owner:
+                new, n = f"{slug}--{ident}-{n}", n + 1
+            renamed.setdefault(ident, new)
+            element.set("id", new)
+            ids.known.add(new)
+            ident = new
+        ids.used.add(ident)
+    for anchor in root.iter("a"):
+        href = anchor.get("href") or ""
+        if href.startswith("#") and href[1:] in renamed:
+            anchor.set("href", "#" + renamed[href[1:]])
 
 
 def _drop_code_line_anchors(root) -> None:

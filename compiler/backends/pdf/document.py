@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from compiler import __version__
-from compiler.backends.pdf.chapters import prepare_chapter
+from compiler.backends.pdf.chapters import BookIds, prepare_chapter
 from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL
 from compiler.backends.pdf.options import PdfOptions, options_css
 from compiler.backends.pdf.outline import toc_entries, toc_tree
@@ -36,7 +36,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
     """One HTML document for the whole book, from the theme's `pdf/book.html.j2`."""
     entries = toc_entries(book, options.toc_depth)
     marks = {e.id: e for e in entries}
-    known = _known_ids(book)
+    ids = BookIds(book.chapter_of(), _known_ids(book))
     flattened: dict[str, int] = {}
     blocks = []
     first_body = True
@@ -46,7 +46,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
                            "body_start": first_body})
             first_body = False
             continue
-        html, deep = prepare_chapter(chapter, marks, known, options.link_notes)
+        html, deep = prepare_chapter(chapter, marks, ids, options.link_notes)
         if deep:
             flattened[chapter.source] = deep
         blocks.append({"kind": kind, "id": chapter.slug, "title": chapter.title, "level": marks[chapter.slug].level,
