@@ -33,6 +33,7 @@ from compiler.paths import relative
 __all__ = ["BOOK_URL", "THEME_URL", "FetchPolicy", "PdfBackend", "PdfOptions", "Refused", "TocEntry", "assemble",
            "make_fetcher", "prepare_chapter", "render_job", "toc_entries"]
 MAX_MESSAGES = 20
+_NOTDEF = re.compile(r'^\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)"')
 
 
 # --- the backend ---------------------------------------------------------------------------------
@@ -91,6 +92,12 @@ def render_diagnostics(book: Book, result: dict, shown: str) -> list[Diagnostic]
         else:
             found.append(diag("CB201", where, None, f"PDF: {_shown_url(url)} left out: {reason}"))
     messages = list(dict.fromkeys(result.get("messages", [])))
+    missing = [m[1] for m in map(_NOTDEF.search, messages) if m]
+    if missing:
+        shown_chars = "".join(dict.fromkeys("".join(missing)))
+        found.append(diag("CB220", shown, None, f"PDF: characters no font has, printed as boxes: {shown_chars[:60]} "
+                                                "(install or add a font that has them)"))
+        messages = [m for m in messages if not _NOTDEF.search(m)]
     for message in messages[:MAX_MESSAGES]:
         severity = Severity.INFO if message.startswith(("Ignored", "Unsupported")) else None
         found.append(diag("CB220", shown, None, f"PDF: WeasyPrint: {message[:300]}", severity))

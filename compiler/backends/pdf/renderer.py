@@ -113,8 +113,8 @@ def _crash(proc: subprocess.CompletedProcess) -> str:
 
 
 def default_timeout(html: str) -> float:
-    """CPU seconds: about five times what WeasyPrint needs (~25 s per MB of HTML on this class of machine)."""
-    return 120 + 120 * len(html.encode("utf-8")) / 1e6
+    """CPU seconds: four times or more what WeasyPrint needs (25-50 s per MB of HTML measured)."""
+    return 120 + 200 * len(html.encode("utf-8")) / 1e6
 
 
 def default_memory_limit() -> int | None:
