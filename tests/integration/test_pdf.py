@@ -79,13 +79,19 @@ def toc_lines(layout_pages: list[str], first_chapter: int) -> list[tuple[str, st
     entries, pending = [], ""
     for text in layout_pages[start:first_chapter]:
         for line in lines(text)[1:]:
-            match = re.match(r"^(.*?)(?:\s+(?:\.\s?)*|(?:\.\s?){3,})\s*([ivxlc]+|\d+)$", line)
+            match = re.match(r"^(.*?)\s+(?:\.\s?)*\s*([ivxlc]+|\d+)$", line)
             if match:
-                entries.append((" ".join(f"{pending} {match[1]}".split()), match[2]))
+                title = re.sub(r"\s*(?:\.\s?){3,}$", "", _join(pending, match[1]))    # a leader that wrapped
+                entries.append((title, match[2]))
                 pending = ""
             elif line != "Contents" and not PAGE_NUMBER.fullmatch(line):
-                pending += " " + line
+                pending = _join(pending, line)
     return entries
+
+
+def _join(first: str, second: str) -> str:
+    """Two lines of a wrapped title: no space after a line-end hyphen."""
+    return f"{first}{second}" if first.endswith(("-", "‐")) else " ".join(f"{first} {second}".split())
 
 
 def annotations(reader: PdfReader) -> tuple[set[str], int]:
