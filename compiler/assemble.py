@@ -82,14 +82,14 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None) -> 
             names += [f"{post.date:%Y/%m/%d}/{post.slug}", f"{post.date:%Y/%m}/{post.slug}", f"{post.date:%Y}/{post.slug}"]
         routes.add(d.slug, names, d.idmap)
     assets: dict[str, Path] = {}
-    say(f"resolving links in {len(drafts)} chapters")
-    for d in drafts:
+    for i, d in enumerate(drafts, 1):
+        say(f"resolving links: chapter {i}/{len(drafts)} {d.slug}")
         d.blocks = finish_links(d, loaded, routes, assets, problems)
     body_entries = [d for d in drafts if d.entry.kind == "chapter"]
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
     if render:
         say(f"rendering {len(drafts)} chapters")
-    htmls = render_html(drafts, problems, assets) if render else [""] * len(drafts)
+    htmls = render_html(drafts, problems, assets, say) if render else [""] * len(drafts)
     chapters = [to_chapter(d, html) for d, html in zip(drafts, htmls)]
     book = Book(
         meta=metadata(loaded, [c for c in chapters if c.kind == "chapter"]),
@@ -332,11 +332,12 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
 
 # --- rendering ---------------------------------------------------------------------------------
 
-def render_html(drafts: list[Draft], problems: list[Diagnostic], assets: dict) -> list[str]:
+def render_html(drafts: list[Draft], problems: list[Diagnostic], assets: dict, say=lambda m: None) -> list[str]:
     docs = [{"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": d.blocks} for d in drafts]
     results = pandoc.write_many(docs, "html5", HTML_OPTIONS)
     out = []
-    for d, result in zip(drafts, results):
+    for i, (d, result) in enumerate(zip(drafts, results), 1):
+        say(f"finishing HTML: chapter {i}/{len(drafts)} {d.slug}")
         if result.error:
             problems.append(diag("CB115", d.entry.post.rel, None, f"pandoc could not render this post: {result.error}"))
             out.append("")

@@ -128,3 +128,12 @@ def test_raw_html_links_anchors_and_images_are_resolved(book_dir):
     assert "/etc/passwd" not in html and '<a href="https://x.test/r.png" class="remote-image">remote</a>' in html
     assert '<span class="missing-image">bad</span>' in html
     assert {d.code for d in problems if d.path == "a.md"} >= {"CB116", "CB117"}
+
+
+def test_progress_names_stages_and_chapters(book_dir):
+    from compiler.assemble import compile_book
+    from compiler.manifest import load_manifest
+    seen: list[str] = []
+    compile_book(load_manifest(make_book(book_dir, {"a.md": post("A"), "b.md": post("B")})), progress=seen.append)
+    assert seen[0] == "reading posts" and "parsing 2 posts with pandoc" in seen
+    assert "resolving links: chapter 2/2 b" in seen and "finishing HTML: chapter 1/2 a" in seen
