@@ -107,6 +107,11 @@ def _text(value, parts: list[str]) -> None:
         _text(value["c"][2], parts)
     elif t == "Note":
         return
+    elif t == "Quoted":  # smart quotes, as pandoc prints them
+        double = value["c"][0]["t"] == "DoubleQuote"
+        parts.append("\u201c" if double else "\u2018")
+        _text(value["c"][1], parts)
+        parts.append("\u201d" if double else "\u2019")
     elif t in ("Para", "Plain"):
         _text(value["c"], parts)
         parts.append(" ")

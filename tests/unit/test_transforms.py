@@ -132,3 +132,9 @@ def test_site_url_with_a_path(ctx):
     withsite = replace(ctx, site_url="https://a.test/blog/")
     assert resolve_link("/archive/", withsite).url == "https://a.test/blog/archive/"
     assert resolve_link("/blog/archive/", withsite).url == "https://a.test/blog/archive/"
+
+
+def test_heading_text_keeps_smart_quotes_as_printed():
+    blocks = ast('## Thread safety and "Send", \'Sync\'\n')
+    _, _, heads = assign_ids(blocks, "c", set())
+    assert heads[0].text == "Thread safety and \u201cSend\u201d, \u2018Sync\u2019"
