@@ -87,8 +87,6 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None) -> 
         d.blocks = finish_links(d, loaded, routes, assets, problems)
     body_entries = [d for d in drafts if d.entry.kind == "chapter"]
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
-    if render:
-        say(f"rendering {len(drafts)} chapters")
     htmls = render_html(drafts, problems, assets, say) if render else [""] * len(drafts)
     chapters = [to_chapter(d, html) for d, html in zip(drafts, htmls)]
     book = Book(
@@ -333,16 +331,16 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
 # --- rendering ---------------------------------------------------------------------------------
 
 def render_html(drafts: list[Draft], problems: list[Diagnostic], assets: dict, say=lambda m: None) -> list[str]:
+    """Render every chapter; each fragment is finished as soon as pandoc returns it."""
     docs = [{"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": d.blocks} for d in drafts]
-    results = pandoc.write_many(docs, "html5", HTML_OPTIONS)
+    say(f"rendering {len(drafts)} chapters")
+    results = pandoc.write_many(docs, "html5", HTML_OPTIONS,
+                                finish=lambda i, html: finish_html(html, drafts[i], assets, problems))
     out = []
-    for i, (d, result) in enumerate(zip(drafts, results), 1):
-        say(f"finishing HTML: chapter {i}/{len(drafts)} {d.slug}")
+    for d, result in zip(drafts, results):
         if result.error:
             problems.append(diag("CB115", d.entry.post.rel, None, f"pandoc could not render this post: {result.error}"))
-            out.append("")
-            continue
-        out.append(finish_html(result.value, d, assets, problems))
+        out.append(result.value or "")
     return out
 
 

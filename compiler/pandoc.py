@@ -50,14 +50,21 @@ def pandoc_version() -> str:
 def read_many(texts: list[str], fmt: str) -> list[Result]:
     """Parse each Markdown text into pandoc's JSON AST (a dict)."""
     requests = [(json.dumps({"op": "read", "format": fmt, "text": t}), None) for t in texts]
-    return _run(requests, lambda answer: answer)
+    return _run(requests, lambda index, answer: answer)
 
 
-def write_many(docs: list[dict], fmt: str, options: dict | None = None) -> list[Result]:
-    """Render each AST dict to `fmt` (for example html) and return the text."""
+def write_many(docs: list[dict], fmt: str, options: dict | None = None, finish=None) -> list[Result]:
+    """Render each AST dict to `fmt` (for example html) and return the text.
+
+    `finish(index, text)`, when given, post-processes each text as soon as pandoc answers (in the
+    thread serving that pandoc process), so Python's work overlaps pandoc's.
+    """
     header = json.dumps({"op": "write", "format": fmt, "options": options or {}})
-    requests = [(header, json.dumps(doc)) for doc in docs]
-    return _run(requests, lambda answer: answer["text"])
+    # Serialised lazily by the feeding thread, so pandoc starts at once and the work overlaps.
+    requests = [(header, functools.partial(json.dumps, doc)) for doc in docs]
+    if finish is None:
+        return _run(requests, lambda index, answer: answer["text"])
+    return _run(requests, lambda index, answer: finish(index, answer["text"]))
 
 
 def _workers(count: int) -> int:
@@ -117,7 +124,7 @@ def _one_process(pending: list[int], requests, results, unwrap) -> int:
             if isinstance(answer, dict) and "error" in answer and len(answer) == 1:
                 results[index] = Result(None, answer["error"])
             else:
-                results[index] = Result(unwrap(answer))
+                results[index] = Result(unwrap(index, answer))
             handled += 1
         return handled
     finally:
@@ -131,12 +138,12 @@ def _one_process(pending: list[int], requests, results, unwrap) -> int:
                 pass
 
 
-def _feed(proc: subprocess.Popen, requests: list[tuple[str, str | None]]) -> None:
+def _feed(proc: subprocess.Popen, requests: list) -> None:
     try:
         for header, body in requests:
             proc.stdin.write(header + "\n")
             if body is not None:
-                proc.stdin.write(body + "\n")
+                proc.stdin.write((body() if callable(body) else body) + "\n")
         proc.stdin.close()
     except (BrokenPipeError, OSError, ValueError):
         pass
