@@ -18,13 +18,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
-
-
-def generated(n: int) -> Path:
-    folder = WORK / f"gen{n}"
-    if not (folder / "book.yml").is_file():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(n), str(folder)], check=True, stdout=subprocess.DEVNULL)
-    return folder
+sys.path.insert(0, str(HERE))
+from workdir import generated  # noqa: E402
 
 
 def measure(cmd: list[str], cwd: Path) -> dict:
@@ -53,7 +48,7 @@ def stage(manifest: str, render: str) -> None:
 
 def main(n: int) -> None:
     from compiler.pandoc import pandoc_path
-    folder = generated(n)
+    folder = generated(n).parent
     posts = sorted(str(p.relative_to(folder)) for p in (folder / "posts").glob("*.md"))
     rows = {}
     rows["pandoc, one process, md -> html"] = measure(

@@ -23,15 +23,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
+sys.path.insert(0, str(HERE))
+from workdir import generated  # noqa: E402
 BUDGET = 1.2
-
-
-def generated(n: int) -> Path:
-    folder = WORK / f"gen{n}"
-    if not (folder / "book.yml").is_file():
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(n), str(folder)], check=True,
-                       stdout=subprocess.DEVNULL)
-    return folder / "book.yml"
 
 
 def measure(cmd: list[str], cwd: Path) -> dict:

@@ -9,18 +9,10 @@ from __future__ import annotations
 from lxml import etree
 
 from compiler.backends.epub.rules import TABLE_RANK, blank, elements
+from compiler.htmltree import remove_keep_tail
 
 
-def remove(el) -> None:
-    """Remove `el` and its content, keeping the text that follows it."""
-    parent = el.getparent()
-    if el.tail:
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-    parent.remove(el)
+remove = remove_keep_tail  # remove an element and its content, keeping the text after it
 
 
 def unwrap(el) -> list:

@@ -13,6 +13,7 @@ from lxml import etree
 
 from compiler.backends.pdf.outline import TocEntry
 from compiler.book import Chapter
+from compiler.htmltree import remove_keep_tail
 
 MAX_DEPTH = 48
 
@@ -104,7 +105,7 @@ def _unique_ids(root, slug: str, ids: BookIds) -> None:
 def _drop_code_line_anchors(root) -> None:
     """pandoc's empty per-line anchors in code blocks would become thousands of useless links."""
     for anchor in root.xpath(".//pre//a[@aria-hidden='true'][not(node())]"):
-        _remove_keep_tail(anchor)
+        remove_keep_tail(anchor)
 
 
 def _footnotes_and_link_notes(root, link_notes: bool) -> None:
@@ -121,7 +122,7 @@ def _footnotes_and_link_notes(root, link_notes: bool) -> None:
             _add_link_note(anchor, state)
     for section in sections:
         if not section.xpath("./ol/li"):
-            _remove_keep_tail(section)
+            remove_keep_tail(section)
 
 
 def _inline_footnote(anchor, notes: dict, state: ChapterNotes, link_notes: bool) -> None:
@@ -136,7 +137,7 @@ def _inline_footnote(anchor, notes: dict, state: ChapterNotes, link_notes: bool)
     state.by_note[target] = state.count
     note = lxml.html.Element("span", {"class": "footnote", "id": target, "data-n": str(state.count)})
     for back in li.xpath(".//a[contains(concat(' ', @class, ' '), ' footnote-back ')]"):
-        _remove_keep_tail(back)
+        remove_keep_tail(back)
     note.text = li.text
     for child in list(li):
         note.append(child)
@@ -210,17 +211,6 @@ def _mark_long_words(root) -> None:
     for cell in root.iter("td", "th"):
         if _LONG_WORD.search(cell.text_content()):
             cell.set("class", f"{cell.get('class') or ''} long-words".strip())
-
-
-def _remove_keep_tail(element) -> None:
-    parent = element.getparent()
-    if element.tail:
-        previous = element.getprevious()
-        if previous is not None:
-            previous.tail = (previous.tail or "") + element.tail
-        else:
-            parent.text = (parent.text or "") + element.tail
-    parent.remove(element)
 
 
 def _replace_keep_tail(old, new) -> None:
