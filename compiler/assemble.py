@@ -19,7 +19,7 @@ from compiler.diagnostics import Diagnostic, Severity, diag, sort_key
 from compiler.manifest import LoadedManifest
 from compiler.paths import OutsideBook, confine, relative, walk_posts
 from compiler.sources import Post, load_post
-from compiler.transforms import stringify, walk
+from compiler.transforms import ATTR_INDEX, attr_of, stringify, walk, with_attr
 from compiler.transforms.boilerplate import remove_boilerplate
 from compiler.transforms.headings import normalise_headings
 from compiler.transforms.ids import Heading, assign_ids, local_id, unique
@@ -274,24 +274,26 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
     def report(code, needle, message):
         problems.append(diag(code, post.rel, post.locate(needle) if needle else None, message))
 
-    def attrs(element, index):
-        attr, dropped = clean_attr(element["c"][index])
-        if element["t"] != "Header" and attr[0] and not attr[0].startswith(d.slug + "--"):
-            attr = [f"{d.slug}--{attr[0]}", attr[1], attr[2]]
+    def safe(attr):
+        """The attribute list without handlers or dangerous URLs; what was dropped is reported."""
+        cleaned, dropped = clean_attr(attr)
         if dropped:
             report("CB112", dropped[0], f"attribute(s) {', '.join(dropped)} removed (scripts are not allowed)")
-        if attr is element["c"][index]:
-            return None
-        c = list(element["c"])
-        c[index] = attr
-        return {"t": element["t"], "c": c}
+        return cleaned
+
+    def attrs(element):
+        old = attr_of(element)
+        attr = safe(old)
+        if element["t"] != "Header" and attr[0] and not attr[0].startswith(d.slug + "--"):
+            attr = [f"{d.slug}--{attr[0]}", attr[1], attr[2]]
+        return None if attr is old else with_attr(element, attr)
 
     def link(el):
         attr, inlines, (url, title) = el["c"]
         out = resolve_link(url, ctx)
         if out.code:
             report(out.code, url, out.message)
-        cleaned, _ = clean_attr(attr)
+        cleaned = safe(attr)
         inlines = walk(inlines, handlers)
         if out.url is None:
             return {"t": "Span", "c": [["", [], []], inlines]}
@@ -302,7 +304,7 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
         out = resolve_image(url, ctx)
         if out.code:
             report(out.code, url, out.message)
-        cleaned, _ = clean_attr(attr)
+        cleaned = safe(attr)
         if out.href is not None:
             if out.source is not None:
                 assets[out.href] = out.source
@@ -322,8 +324,7 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
 
     handlers = {
         "Link": link, "Image": image, "RawBlock": raw, "RawInline": raw,
-        **{t: (lambda el, i=i: attrs(el, i)) for t, i in (("Div", 0), ("Span", 0), ("Code", 0), ("CodeBlock", 0),
-                                                        ("Header", 1), ("Table", 0), ("Figure", 0))},
+        **{t: attrs for t in ATTR_INDEX if t not in ("Link", "Image")},
     }
     return walk(d.blocks, handlers)
 
