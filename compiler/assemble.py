@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from compiler import engines, lint, pandoc
+from compiler.heap import paused_gc
 from compiler.book import Book, Chapter, Metadata, Part, build_time
 from compiler.diagnostics import Diagnostic, Severity, diag, sort_key
 from compiler.manifest import LoadedManifest
@@ -54,6 +55,7 @@ class Draft:
     links: LinkContext | None = None
 
 
+@paused_gc()
 def compile_book(loaded: LoadedManifest, render: bool = True, progress=None) -> tuple[Book, list[Diagnostic]]:
     """The whole pipeline. `render=False` skips the HTML fragments (for check and toc).
 

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from compiler import __version__
 from compiler.diagnostics import Diagnostic, FatalError, Severity, has_errors
+from compiler.heap import paused_gc
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compile a series of blog posts into a book: EPUB, PDF and HTML.")
@@ -175,6 +176,22 @@ def build(
     out_dir = (out or loaded.root / "dist").resolve()
     ctx = BuildContext(out_dir=out_dir, theme=theme, formats=tuple(build_order(formats)))
     summary = []
+    with paused_gc():
+        _write_formats(book, loaded, backends, ctx, summary)
+    _print_diagnostics(ctx.diagnostics)
+    if State.verbosity >= 0:
+        table = Table(title="Outputs", show_edge=False)
+        for col in ("format", "file", "size", "time"):
+            table.add_column(col)
+        for name, paths, secs in summary:
+            for p in paths:
+                table.add_row(name, str(p), _size(p), f"{secs:.1f} s")
+        err.print(table)
+    raise typer.Exit(1 if has_errors(ctx.diagnostics, strict) else 0)
+
+
+def _write_formats(book, loaded, backends, ctx, summary) -> None:
+    """Run each backend in build order; `summary` gets (format, paths, seconds)."""
     for name in ctx.formats:
         backend = backends[name]
         options = backend.options_model.model_validate(loaded.manifest.outputs.get(name) or {})
@@ -188,16 +205,6 @@ def build(
             paths = backend.build(book, options, ctx)
         ctx.outputs[name] = paths
         summary.append((name, paths, time.perf_counter() - start))
-    _print_diagnostics(ctx.diagnostics)
-    if State.verbosity >= 0:
-        table = Table(title="Outputs", show_edge=False)
-        for col in ("format", "file", "size", "time"):
-            table.add_column(col)
-        for name, paths, secs in summary:
-            for p in paths:
-                table.add_row(name, str(p), _size(p), f"{secs:.1f} s")
-        err.print(table)
-    raise typer.Exit(1 if has_errors(ctx.diagnostics, strict) else 0)
 
 
 def _register_commands() -> None:
