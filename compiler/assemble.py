@@ -84,12 +84,22 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None) -> 
             names += [f"{post.date:%Y/%m/%d}/{post.slug}", f"{post.date:%Y/%m}/{post.slug}", f"{post.date:%Y}/{post.slug}"]
         routes.add(d.slug, names, d.idmap)
     assets: dict[str, Path] = {}
-    for i, d in enumerate(drafts, 1):
-        say(f"resolving links: chapter {i}/{len(drafts)} {d.slug}")
-        d.blocks = finish_links(d, loaded, routes, assets, problems)
     body_entries = [d for d in drafts if d.entry.kind == "chapter"]
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
-    htmls = render_html(drafts, problems, assets, say) if render else [""] * len(drafts)
+
+    def linked(d: Draft) -> list:
+        """The chapter's blocks with links, images and unsafe HTML resolved (once per chapter)."""
+        if d.links is None:
+            d.blocks = finish_links(d, loaded, routes, assets, problems)
+        return d.blocks
+
+    if render:   # links are resolved by the threads feeding pandoc, overlapping its rendering
+        htmls = render_html(drafts, problems, assets, say, prepare=linked)
+    else:
+        for i, d in enumerate(drafts, 1):
+            say(f"resolving links: chapter {i}/{len(drafts)} {d.slug}")
+            linked(d)
+        htmls = [""] * len(drafts)
     chapters = [to_chapter(d, html) for d, html in zip(drafts, htmls)]
     book = Book(
         meta=metadata(loaded, [c for c in chapters if c.kind == "chapter"]),
@@ -97,7 +107,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None) -> 
         front=tuple(c for c in chapters if c.kind == "front"),
         parts=group_parts(loaded, drafts, chapters),
         back=tuple(c for c in chapters if c.kind == "back"),
-        assets=assets,
+        assets=dict(sorted(assets.items())),   # filled by two threads: order made stable
         network=m.network,
     )
     return book, sorted(set(problems), key=sort_key)
@@ -201,24 +211,31 @@ def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnosti
         text, found = engines.preprocess(e.post.body, e.post.rel, e.post.body_line)
         bodies.append(text)
         problems += found
-    results = pandoc.read_many(bodies, _reader_format(m.markdown_flavor))
-    drafts = []
-    used_rules: set[int] = set()
-    for entry, result in zip(readable, results):
+
+    def prepare(index: int, ast: dict) -> tuple[Draft, set[int], list[Diagnostic]]:
+        """One post's AST to a Draft, run as soon as pandoc answers (overlapping pandoc's work)."""
+        entry = readable[index]
         post = entry.post
-        if result.error:
-            problems.append(diag("CB115", post.rel, None, f"pandoc could not read this post: {result.error}"))
-            continue
-        blocks, used = remove_boilerplate(result.value["blocks"], m.boilerplate)
-        used_rules |= used
+        blocks, used = remove_boilerplate(ast["blocks"], m.boilerplate)
         title = post.title
         if entry.kind != "chapter" and "title" not in post.meta:
             title, blocks = _title_from_heading(blocks, title)
-        problems += lint.heading_jumps(post, blocks)
+        found = lint.heading_jumps(post, blocks)
         blocks = normalise_headings(blocks, title)
-        found = lint.empty_sections(post, blocks) + lint.editorial_notes(post, blocks, m.editorial_notes)
+        unfinished = lint.empty_sections(post, blocks) + lint.editorial_notes(post, blocks, m.editorial_notes)
+        return Draft(entry, post.slug, title, blocks, [], {}, unfinished=bool(unfinished)), used, found + unfinished
+
+    results = pandoc.read_many(bodies, _reader_format(m.markdown_flavor), finish=prepare)
+    drafts = []
+    used_rules: set[int] = set()
+    for entry, result in zip(readable, results):
+        if result.error:
+            problems.append(diag("CB115", entry.post.rel, None, f"pandoc could not read this post: {result.error}"))
+            continue
+        draft, used, found = result.value
+        used_rules |= used
         problems += found
-        drafts.append(Draft(entry, post.slug, title, blocks, [], {}, unfinished=bool(found)))
+        drafts.append(draft)
     for i, rule in enumerate(m.boilerplate):
         if i not in used_rules and drafts:
             problems.append(diag("CB118", loaded.name, loaded.line("boilerplate", i), f"boilerplate rule {i + 1} removed nothing"))
@@ -333,11 +350,18 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
 
 # --- rendering ---------------------------------------------------------------------------------
 
-def render_html(drafts: list[Draft], problems: list[Diagnostic], assets: dict, say=lambda m: None) -> list[str]:
-    """Render every chapter; each fragment is finished as soon as pandoc returns it."""
-    docs = [{"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": d.blocks} for d in drafts]
+def render_html(drafts: list[Draft], problems: list[Diagnostic], assets: dict, say=lambda m: None,
+                prepare=lambda d: d.blocks) -> list[str]:
+    """Render every chapter; `prepare(draft)` gives its final blocks just before they are sent to
+    pandoc, and each fragment is finished as soon as pandoc returns it."""
+    def doc(i: int, d: Draft):
+        def make() -> dict:
+            say(f"rendering chapter {i}/{len(drafts)} {d.slug}")
+            return {"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": prepare(d)}
+        return make
+
     say(f"rendering {len(drafts)} chapters")
-    results = pandoc.write_many(docs, "html5", HTML_OPTIONS,
+    results = pandoc.write_many([doc(i, d) for i, d in enumerate(drafts, 1)], "html5", HTML_OPTIONS,
                                 finish=lambda i, html: finish_html(html, drafts[i], assets, problems))
     out = []
     for d, result in zip(drafts, results):

@@ -47,24 +47,34 @@ def pandoc_version() -> str:
     return out.split("\n", 1)[0].split()[-1] if out else "unknown"
 
 
-def read_many(texts: list[str], fmt: str) -> list[Result]:
-    """Parse each Markdown text into pandoc's JSON AST (a dict)."""
+def read_many(texts: list[str], fmt: str, finish=None) -> list[Result]:
+    """Parse each Markdown text into pandoc's JSON AST (a dict).
+
+    `finish(index, ast)`, when given, post-processes each AST as soon as pandoc answers (in the
+    thread serving that pandoc process); its return value is the result's value.
+    """
     requests = [(json.dumps({"op": "read", "format": fmt, "text": t}), None) for t in texts]
-    return _run(requests, lambda index, answer: answer)
+    return _run(requests, finish or (lambda index, answer: answer))
 
 
-def write_many(docs: list[dict], fmt: str, options: dict | None = None, finish=None) -> list[Result]:
+def write_many(docs: list, fmt: str, options: dict | None = None, finish=None) -> list[Result]:
     """Render each AST dict to `fmt` (for example html) and return the text.
 
+    A doc may also be a function returning the AST dict: it is called by the thread feeding pandoc,
+    just before the doc is sent, so the work of preparing each doc overlaps pandoc's.
     `finish(index, text)`, when given, post-processes each text as soon as pandoc answers (in the
     thread serving that pandoc process), so Python's work overlaps pandoc's.
     """
     header = json.dumps({"op": "write", "format": fmt, "options": options or {}})
     # Serialised lazily by the feeding thread, so pandoc starts at once and the work overlaps.
-    requests = [(header, functools.partial(json.dumps, doc)) for doc in docs]
+    requests = [(header, functools.partial(_dump, doc)) for doc in docs]
     if finish is None:
         return _run(requests, lambda index, answer: answer["text"])
     return _run(requests, lambda index, answer: finish(index, answer["text"]))
+
+
+def _dump(doc) -> str:
+    return json.dumps(doc() if callable(doc) else doc)
 
 
 def _workers(count: int) -> int:
@@ -72,28 +82,34 @@ def _workers(count: int) -> int:
     return max(1, min(wanted, count))
 
 
-def _run(requests: list[tuple[str, str | None]], unwrap) -> list[Result]:
+def _run(requests: list[tuple[str, object]], unwrap) -> list[Result]:
     results: list[Result | None] = [None] * len(requests)
     n = _workers(len(requests))
     # Each worker answers its share in order; interleaving the shares balances their sizes.
     slices = [list(range(i, len(requests), n)) for i in range(n)]
-    threads = [threading.Thread(target=_serve, args=(s, requests, results, unwrap)) for s in slices if s]
+    failures: list[BaseException] = []
+    threads = [threading.Thread(target=_serve, args=(s, requests, results, unwrap, failures)) for s in slices if s]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    if failures:   # a bug in Chapbook's own callbacks, not a problem of a post: the caller sees it
+        raise failures[0]
     return [r if r is not None else Result(None, "pandoc gave no answer") for r in results]
 
 
-def _serve(indices: list[int], requests, results, unwrap) -> None:
+def _serve(indices: list[int], requests, results, unwrap, failures: list) -> None:
     """Send `indices` to one pandoc process; restart it after a crash or a time-out."""
     pending = list(indices)
-    while pending:
-        done = _one_process(pending, requests, results, unwrap)
-        pending = pending[done:]
+    try:
+        while pending and not failures:
+            done = _one_process(pending, requests, results, unwrap, failures)
+            pending = pending[done:]
+    except BaseException as exc:  # re-raised by _run in the calling thread
+        failures.append(exc)
 
 
-def _one_process(pending: list[int], requests, results, unwrap) -> int:
+def _one_process(pending: list[int], requests, results, unwrap, failures: list) -> int:
     """Run requests until all are answered or one fails the process; return how many were handled."""
     proc = subprocess.Popen(
         [pandoc_path(), "+RTS", f"-M{HEAP_LIMIT}", "-RTS", "lua", str(WORKER_SCRIPT)],
@@ -101,7 +117,7 @@ def _one_process(pending: list[int], requests, results, unwrap) -> int:
         encoding="utf-8", bufsize=1 << 20,
     )
     answers: queue.Queue = queue.Queue()
-    writer = threading.Thread(target=_feed, args=(proc, [requests[i] for i in pending]), daemon=True)
+    writer = threading.Thread(target=_feed, args=(proc, [requests[i] for i in pending], failures), daemon=True)
     reader = threading.Thread(target=_drain, args=(proc, answers), daemon=True)
     writer.start()
     reader.start()
@@ -113,6 +129,8 @@ def _one_process(pending: list[int], requests, results, unwrap) -> int:
             except queue.Empty:
                 results[index] = Result(None, f"pandoc took more than {TIME_LIMIT:g} s")
                 return handled + 1
+            if line is None and failures:
+                return handled   # the feeding thread failed; _run raises its error
             if line is None:
                 err = (proc.stderr.read() or "").strip().splitlines()
                 why = err[-1] if err else f"pandoc exited with code {proc.wait()}"
@@ -138,12 +156,19 @@ def _one_process(pending: list[int], requests, results, unwrap) -> int:
                 pass
 
 
-def _feed(proc: subprocess.Popen, requests: list) -> None:
+def _feed(proc: subprocess.Popen, requests: list, failures: list) -> None:
     try:
         for header, body in requests:
+            if callable(body):
+                try:
+                    body = body()
+                except BaseException as exc:  # a bug in the caller's doc function: stop and report it
+                    failures.append(exc)
+                    proc.stdin.close()
+                    return
             proc.stdin.write(header + "\n")
             if body is not None:
-                proc.stdin.write((body() if callable(body) else body) + "\n")
+                proc.stdin.write(body + "\n")
         proc.stdin.close()
     except (BrokenPipeError, OSError, ValueError):
         pass

@@ -136,4 +136,7 @@ def test_progress_names_stages_and_chapters(book_dir):
     seen: list[str] = []
     compile_book(load_manifest(make_book(book_dir, {"a.md": post("A"), "b.md": post("B")})), progress=seen.append)
     assert seen[0] == "reading posts" and "parsing 2 posts with pandoc" in seen
-    assert "resolving links: chapter 2/2 b" in seen and "rendering 2 chapters" in seen
+    assert "rendering 2 chapters" in seen and "rendering chapter 2/2 b" in seen
+    seen.clear()
+    compile_book(load_manifest(book_dir / "book.yml"), render=False, progress=seen.append)
+    assert "resolving links: chapter 2/2 b" in seen and not any(s.startswith("rendering") for s in seen)

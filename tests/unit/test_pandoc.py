@@ -55,3 +55,38 @@ def test_write_html():
     (doc,) = pandoc.read_many(["# T\n\nx"], "commonmark_x")
     (html,) = pandoc.write_many([doc.value], "html5", {"wrap_text": "wrap-none"})
     assert html.value == '<h1 id="t">T</h1>\n<p>x</p>'
+
+
+def test_docs_made_on_demand_are_rendered_in_order():
+    (doc,) = pandoc.read_many(["# T\n\nx"], "commonmark_x")
+    made = []
+
+    def later(i):
+        def make():
+            made.append(i)
+            return {**doc.value, "blocks": doc.value["blocks"] + [{"t": "Para", "c": [{"t": "Str", "c": str(i)}]}]}
+        return make
+
+    results = pandoc.write_many([later(i) for i in range(5)], "html5", {"wrap_text": "wrap-none"})
+    assert [r.value.rsplit("<p>", 1)[1] for r in results] == [f"{i}</p>" for i in range(5)]
+    assert sorted(made) == list(range(5))
+
+
+def test_a_bug_in_a_callback_is_raised_not_reported_as_a_pandoc_failure(monkeypatch):
+    """Chapbook's own errors must reach the CLI (exit 3), not pass for a broken post, nor wait
+    for the time limit."""
+    import time
+
+    import pytest
+
+    monkeypatch.setattr(pandoc, "TIME_LIMIT", 20.0)
+
+    def broken():
+        raise KeyError("bug in a doc function")
+
+    start = time.perf_counter()
+    with pytest.raises(KeyError, match="bug in a doc function"):
+        pandoc.write_many([broken, broken], "html5")
+    with pytest.raises(ZeroDivisionError):
+        pandoc.read_many(["a", "b", "c"], "commonmark_x", finish=lambda i, ast: 1 / 0)
+    assert time.perf_counter() - start < 10
