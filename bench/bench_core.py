@@ -18,6 +18,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
+sys.path.insert(0, str(HERE.parent))   # the project's own compiler, installed or not
 sys.path.insert(0, str(HERE))
 from workdir import generated  # noqa: E402
 

@@ -76,11 +76,12 @@ def _compile(manifest: Path, render: bool = True):
     loaded = _load(manifest)
     if State.verbosity >= 1:
         err.print(f"[bold]Compiling[/] {loaded.manifest.title} ({manifest})")
-    if err.is_terminal and State.verbosity >= 0:
-        with err.status("compiling") as status:
-            book, problems = compile_book(loaded, render=render, progress=lambda m: status.update(m))
-    else:
-        book, problems = compile_book(loaded, render=render)
+    with paused_gc(freeze=True):   # a command runs once: the collector need never walk the book
+        if err.is_terminal and State.verbosity >= 0:
+            with err.status("compiling") as status:
+                book, problems = compile_book(loaded, render=render, progress=lambda m: status.update(m))
+        else:
+            book, problems = compile_book(loaded, render=render)
     return loaded, book, problems
 
 
@@ -165,18 +166,18 @@ def build(
     from compiler.backends import BuildContext, build_order, load_backend
     from compiler.themes import load_theme
 
-    loaded, book, problems = _compile(manifest)
-    _print_diagnostics(problems)
-    if has_errors(problems, strict):
-        err.print("[bold red]Not built:[/] fix the errors above" + (" (or drop --strict)" if strict else "") + "; previous outputs are untouched.")
-        raise typer.Exit(1)
-    formats = [f.strip() for f in format.split(",") if f.strip()] if format else list(loaded.manifest.outputs or DEFAULT_FORMATS)
-    backends = {name: load_backend(name) for name in formats}
-    theme = load_theme(loaded.manifest.theme, loaded.root)
-    out_dir = (out or loaded.root / "dist").resolve()
-    ctx = BuildContext(out_dir=out_dir, theme=theme, formats=tuple(build_order(formats)))
-    summary = []
-    with paused_gc():
+    with paused_gc(freeze=True):   # one pause for the whole build: compile and every backend (compiler/heap.py)
+        loaded, book, problems = _compile(manifest)
+        _print_diagnostics(problems)
+        if has_errors(problems, strict):
+            err.print("[bold red]Not built:[/] fix the errors above" + (" (or drop --strict)" if strict else "") + "; previous outputs are untouched.")
+            raise typer.Exit(1)
+        formats = [f.strip() for f in format.split(",") if f.strip()] if format else list(loaded.manifest.outputs or DEFAULT_FORMATS)
+        backends = {name: load_backend(name) for name in formats}
+        theme = load_theme(loaded.manifest.theme, loaded.root)
+        out_dir = (out or loaded.root / "dist").resolve()
+        ctx = BuildContext(out_dir=out_dir, theme=theme, formats=tuple(build_order(formats)))
+        summary = []
         _write_formats(book, loaded, backends, ctx, summary)
     _print_diagnostics(ctx.diagnostics)
     if State.verbosity >= 0:

@@ -30,3 +30,12 @@ def test_compile_book_leaves_the_collector_on(tmp_path):
     book, _ = compile_book(load_manifest(tmp_path / "book.yml"), render=False)
     assert [c.title for c in book.all_chapters] == ["A"]
     assert gc.isenabled()
+
+
+def test_freeze_keeps_what_the_block_built_out_of_later_collections():
+    gc.unfreeze()
+    with paused_gc(freeze=True):
+        kept = [{"t": "Str", "c": str(i)} for i in range(1000)]
+    assert gc.isenabled() and gc.get_freeze_count() >= 1000
+    gc.unfreeze()
+    assert kept
