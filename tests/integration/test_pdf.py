@@ -602,3 +602,31 @@ def test_toc_entries_follow_heading_nesting(tiny_book):
     entries = toc_entries(tiny_book, 2)
     assert [(e.level, e.text) for e in entries] == [(1, "Only Chapter"), (2, "A Section")]
     assert [(e.level, e.text) for e in toc_entries(tiny_book, 1)] == [(1, "Only Chapter")]
+
+
+@pytest.mark.parametrize("theme", ["default", "classic"])
+def test_a_long_chapter_title_keeps_its_running_header_on_one_line(tmp_path, theme):
+    long_title = ("How to Lead a Team Through a Difficult Migration Without Losing Anybody Along the Way, "
+                  "and Other Stories of Quiet Leadership")
+    body = "\n\n".join(["Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 12] * 30)
+    manifest = make_book(tmp_path, {"a.md": post(long_title, body)}, {
+        "title": "Test Book", "authors": ["Tess Ter"], "language": "en", "chapters": ["a.md"], "theme": theme})
+    book = built(manifest, tmp_path / "out", "test-book.pdf")
+    marks = outline(book["reader"])
+    start = next(index for _, t, index in marks if t == long_title)
+    right = [lines(book["layout"][i]) for i in range(start + 1, len(book["pages"])) if i % 2 == 0]
+    right = [page for page in right if page]
+    assert right, "the chapter should run over a right-hand page"
+    for page in right:
+        head = re.sub(r"\s+\d+$", "", flat(page[0]))    # the classic theme prints the page number beside it
+        assert head.endswith("…") and long_title.startswith(head[:-1].strip()), page[:2]
+        assert "Stories" not in flat(page[1]) and "Along the Way" not in flat(page[1]), page[:2]
+
+
+def test_running_titles_are_cut_at_a_word_with_an_ellipsis():
+    from compiler.backends.pdf.document import running_chars, running_title
+    title = "How to Lead a Team Through a Difficult Migration, Without Losing Anybody"
+    assert running_title(title, 200) == title
+    assert running_title(title, 50) == "How to Lead a Team Through a Difficult Migration\u2026"   # comma dropped
+    assert running_title("Supercalifragilisticexpialidocious", 20) == "Supercalifragilisti\u2026"
+    assert running_chars(PdfOptions.model_validate({"page_size": "A4"})) > running_chars(PdfOptions())
