@@ -56,10 +56,13 @@ class Draft:
 
 
 @paused_gc()
-def compile_book(loaded: LoadedManifest, render: bool = True, progress=None) -> tuple[Book, list[Diagnostic]]:
+def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
+                 cache: pandoc.Cache | None = None) -> tuple[Book, list[Diagnostic]]:
     """The whole pipeline. `render=False` skips the HTML fragments (for check and toc).
 
     `progress(message)`, when given, is told which stage is running (the CLI shows it).
+    `cache`, when given, keeps pandoc's answers from one call to the next: a process that
+    compiles again after an edit (`serve`) only sends pandoc the posts and chapters that changed.
     """
     m, root = loaded.manifest, loaded.root
     say = progress or (lambda message: None)
@@ -69,7 +72,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None) -> 
     say(f"parsing {len(entries)} posts with pandoc")
     for e in entries:
         problems += [d for d in e.post.diagnostics if not (e.kind != "chapter" and d.code in ("CB103", "CB104"))]
-    drafts = parse(loaded, entries, problems)
+    drafts = parse(loaded, entries, problems, cache)
     drafts = apply_draft_policy(loaded, drafts, problems)
     dedupe_slugs(drafts, problems)
     routes = Routes()
@@ -94,7 +97,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None) -> 
         return d.blocks
 
     if render:   # links are resolved by the threads feeding pandoc, overlapping its rendering
-        htmls = render_html(drafts, problems, assets, say, prepare=linked)
+        htmls = render_html(drafts, problems, assets, say, prepare=linked, cache=cache)
     else:
         for i, d in enumerate(drafts, 1):
             say(f"resolving links: chapter {i}/{len(drafts)} {d.slug}")
@@ -203,7 +206,8 @@ def _reader_format(flavor: str) -> str:
     return flavor + ("-yaml_metadata_block" if base in ("markdown", "markdown_mmd", "markdown_phpextra") else "")
 
 
-def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnostic]) -> list[Draft]:
+def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnostic],
+          cache: pandoc.Cache | None = None) -> list[Draft]:
     m = loaded.manifest
     readable = [e for e in entries if not any(d.code in ("CB100", "CB113") for d in e.post.diagnostics)]
     bodies = []
@@ -225,7 +229,7 @@ def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnosti
         unfinished = lint.empty_sections(post, blocks) + lint.editorial_notes(post, blocks, m.editorial_notes)
         return Draft(entry, post.slug, title, blocks, [], {}, unfinished=bool(unfinished)), used, found + unfinished
 
-    results = pandoc.read_many(bodies, _reader_format(m.markdown_flavor), finish=prepare)
+    results = pandoc.read_many(bodies, _reader_format(m.markdown_flavor), finish=prepare, cache=cache)
     drafts = []
     used_rules: set[int] = set()
     for entry, result in zip(readable, results):
@@ -351,7 +355,7 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
 # --- rendering ---------------------------------------------------------------------------------
 
 def render_html(drafts: list[Draft], problems: list[Diagnostic], assets: dict, say=lambda m: None,
-                prepare=lambda d: d.blocks) -> list[str]:
+                prepare=lambda d: d.blocks, cache: pandoc.Cache | None = None) -> list[str]:
     """Render every chapter; `prepare(draft)` gives its final blocks just before they are sent to
     pandoc, and each fragment is finished as soon as pandoc returns it."""
     def doc(i: int, d: Draft):
@@ -362,7 +366,7 @@ def render_html(drafts: list[Draft], problems: list[Diagnostic], assets: dict, s
 
     say(f"rendering {len(drafts)} chapters")
     results = pandoc.write_many([doc(i, d) for i, d in enumerate(drafts, 1)], "html5", HTML_OPTIONS,
-                                finish=lambda i, html: finish_html(html, drafts[i], assets, problems))
+                                finish=lambda i, html: finish_html(html, drafts[i], assets, problems), cache=cache)
     out = []
     for d, result in zip(drafts, results):
         if result.error:

@@ -16,7 +16,7 @@ import os
 import queue
 import subprocess
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pypandoc
@@ -47,17 +47,31 @@ def pandoc_version() -> str:
     return out.split("\n", 1)[0].split()[-1] if out else "unknown"
 
 
-def read_many(texts: list[str], fmt: str, finish=None) -> list[Result]:
+@dataclass
+class Cache:
+    """pandoc's answers from the last build, for a process that builds again and again
+    (`chapbook serve`). Keyed by the exact request (operation, format, options, input), so a hit
+    is the answer pandoc would give; failures are never kept. Each call keeps only what it used,
+    so the cache holds one build, not the history of every edit."""
+    reads: dict[str, str] = field(default_factory=dict)
+    writes: dict[str, str] = field(default_factory=dict)
+
+
+def read_many(texts: list[str], fmt: str, finish=None, cache: Cache | None = None) -> list[Result]:
     """Parse each Markdown text into pandoc's JSON AST (a dict).
 
     `finish(index, ast)`, when given, post-processes each AST as soon as pandoc answers (in the
     thread serving that pandoc process); its return value is the result's value.
     """
+    unwrap = finish or (lambda index, answer: answer)
     requests = [(json.dumps({"op": "read", "format": fmt, "text": t}), None) for t in texts]
-    return _run(requests, finish or (lambda index, answer: answer))
+    if cache is None:
+        return _run(requests, unwrap)
+    return _run_cached([header for header, _ in requests], requests, unwrap, cache.reads)
 
 
-def write_many(docs: list, fmt: str, options: dict | None = None, finish=None) -> list[Result]:
+def write_many(docs: list, fmt: str, options: dict | None = None, finish=None,
+               cache: Cache | None = None) -> list[Result]:
     """Render each AST dict to `fmt` (for example html) and return the text.
 
     A doc may also be a function returning the AST dict: it is called by the thread feeding pandoc,
@@ -66,15 +80,42 @@ def write_many(docs: list, fmt: str, options: dict | None = None, finish=None) -
     thread serving that pandoc process), so Python's work overlaps pandoc's.
     """
     header = json.dumps({"op": "write", "format": fmt, "options": options or {}})
-    # Serialised lazily by the feeding thread, so pandoc starts at once and the work overlaps.
-    requests = [(header, functools.partial(_dump, doc)) for doc in docs]
-    if finish is None:
-        return _run(requests, lambda index, answer: answer["text"])
-    return _run(requests, lambda index, answer: finish(index, answer["text"]))
+    finish = finish or (lambda index, text: text)
+    unwrap = lambda index, answer: finish(index, answer["text"])  # noqa: E731
+    if cache is None:
+        # Serialised lazily by the feeding thread, so pandoc starts at once and the work overlaps.
+        return _run([(header, functools.partial(_dump, doc)) for doc in docs], unwrap)
+    requests = [(header, _dump(doc)) for doc in docs]   # the key is the whole doc: made up front
+    return _run_cached([h + "\n" + body for h, body in requests], requests, unwrap, cache.writes)
 
 
 def _dump(doc) -> str:
     return json.dumps(doc() if callable(doc) else doc)
+
+
+def _run_cached(keys: list[str], requests: list, unwrap, answers: dict[str, str]) -> list[Result]:
+    """`_run` for the requests whose answer is not in `answers`; `answers` then holds this call's."""
+    results: list[Result | None] = [None] * len(requests)
+    kept: dict[str, str] = {}
+    missing = []
+    for i, key in enumerate(keys):
+        line = answers.get(key)
+        if line is None:
+            missing.append(i)
+        else:
+            kept[key] = line
+            results[i] = Result(unwrap(i, json.loads(line)))
+
+    def fresh(k: int, line: str):
+        i = missing[k]
+        kept[keys[i]] = line
+        return unwrap(i, json.loads(line))
+
+    for k, result in enumerate(_run([requests[i] for i in missing], fresh, raw=True)):
+        results[missing[k]] = result
+    answers.clear()
+    answers.update(kept)
+    return results
 
 
 def _workers(count: int) -> int:
@@ -82,13 +123,14 @@ def _workers(count: int) -> int:
     return max(1, min(wanted, count))
 
 
-def _run(requests: list[tuple[str, object]], unwrap) -> list[Result]:
+def _run(requests: list[tuple[str, object]], unwrap, raw: bool = False) -> list[Result]:
+    """Answer every request; `unwrap(index, answer)` gets the parsed answer (its JSON line if `raw`)."""
     results: list[Result | None] = [None] * len(requests)
     n = _workers(len(requests))
     # Each worker answers its share in order; interleaving the shares balances their sizes.
     slices = [list(range(i, len(requests), n)) for i in range(n)]
     failures: list[BaseException] = []
-    threads = [threading.Thread(target=_serve, args=(s, requests, results, unwrap, failures)) for s in slices if s]
+    threads = [threading.Thread(target=_serve, args=(s, requests, results, unwrap, failures, raw)) for s in slices if s]
     for t in threads:
         t.start()
     for t in threads:
@@ -98,18 +140,18 @@ def _run(requests: list[tuple[str, object]], unwrap) -> list[Result]:
     return [r if r is not None else Result(None, "pandoc gave no answer") for r in results]
 
 
-def _serve(indices: list[int], requests, results, unwrap, failures: list) -> None:
+def _serve(indices: list[int], requests, results, unwrap, failures: list, raw: bool) -> None:
     """Send `indices` to one pandoc process; restart it after a crash or a time-out."""
     pending = list(indices)
     try:
         while pending and not failures:
-            done = _one_process(pending, requests, results, unwrap, failures)
+            done = _one_process(pending, requests, results, unwrap, failures, raw)
             pending = pending[done:]
     except BaseException as exc:  # re-raised by _run in the calling thread
         failures.append(exc)
 
 
-def _one_process(pending: list[int], requests, results, unwrap, failures: list) -> int:
+def _one_process(pending: list[int], requests, results, unwrap, failures: list, raw: bool) -> int:
     """Run requests until all are answered or one fails the process; return how many were handled."""
     proc = subprocess.Popen(
         [pandoc_path(), "+RTS", f"-M{HEAP_LIMIT}", "-RTS", "lua", str(WORKER_SCRIPT)],
@@ -138,11 +180,10 @@ def _one_process(pending: list[int], requests, results, unwrap, failures: list) 
                     why = f"pandoc ran out of memory (heap limit {HEAP_LIMIT})"
                 results[index] = Result(None, why)
                 return handled + 1
-            answer = json.loads(line)
-            if isinstance(answer, dict) and "error" in answer and len(answer) == 1:
-                results[index] = Result(None, answer["error"])
+            if line.startswith('{"error":'):   # the worker's failure answer; an AST or text never starts so
+                results[index] = Result(None, json.loads(line)["error"])
             else:
-                results[index] = Result(unwrap(index, answer))
+                results[index] = Result(unwrap(index, line if raw else json.loads(line)))
             handled += 1
         return handled
     finally:

@@ -35,6 +35,7 @@ from urllib.parse import unquote, urlsplit
 from watchfiles import Change, DefaultFilter, watch
 
 from compiler.diagnostics import Diagnostic, FatalError, Severity, has_errors
+from compiler.pandoc import Cache
 
 if TYPE_CHECKING:
     from compiler.book import Book
@@ -95,6 +96,7 @@ class Builder:
     book_problems: list[Diagnostic] = field(default_factory=list)
     theme_folders: tuple[Path, ...] = ()
     reported: list[Diagnostic] = field(default_factory=list)    # warnings last printed
+    pandoc_cache: Cache = field(default_factory=Cache)          # only changed posts go to pandoc again
 
     @property
     def root(self) -> Path:
@@ -153,7 +155,7 @@ class Builder:
         self.book = None
         self.loaded = load_manifest(self.manifest, option_models())
         try:
-            book, problems = compile_book(self.loaded)
+            book, problems = compile_book(self.loaded, cache=self.pandoc_cache)
         except FatalError:
             raise  # reported by build()
         except Exception as exc:  # a compiler bug must not stop the preview

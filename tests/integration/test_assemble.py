@@ -140,3 +140,35 @@ def test_progress_names_stages_and_chapters(book_dir):
     seen.clear()
     compile_book(load_manifest(book_dir / "book.yml"), render=False, progress=seen.append)
     assert "resolving links: chapter 2/2 b" in seen and not any(s.startswith("rendering") for s in seen)
+
+
+def test_a_cache_sends_pandoc_only_what_changed(book_dir, monkeypatch):
+    """`serve` compiles after every save: posts and chapters pandoc already answered are not sent
+    again, and the book is the same as one compiled from scratch."""
+    from compiler import pandoc
+    from compiler.assemble import compile_book
+    from compiler.manifest import load_manifest
+    sent: list[str] = []
+    real = pandoc._run
+
+    def counting(requests, unwrap, raw=False):
+        sent.extend(header.split('"op": "', 1)[1][:4] for header, _ in requests)
+        return real(requests, unwrap, raw)
+
+    monkeypatch.setattr(pandoc, "_run", counting)
+    posts = {"a.md": post("A", "Text of A, see [B](b.md).\n"), "b.md": post("B", "Text of B.\n\n## Part\n\nMore.\n"),
+             "c.md": post("C", "Text of C.\n")}
+    manifest = make_book(book_dir, posts)
+    cache = pandoc.Cache()
+    first, _ = compile_book(load_manifest(manifest), cache=cache)
+    assert sorted(sent) == ["read"] * 3 + ["writ"] * 3
+    sent.clear()
+    again, _ = compile_book(load_manifest(manifest), cache=cache)
+    assert sent == [] and [c.html for c in again.all_chapters] == [c.html for c in first.all_chapters]
+    (book_dir / "c.md").write_text(post("C", "Text of C, edited.\n"), encoding="utf-8")
+    edited, _ = compile_book(load_manifest(manifest), cache=cache)
+    assert sorted(sent) == ["read", "writ"]
+    fresh, _ = compile_book(load_manifest(manifest))
+    assert [c.html for c in edited.all_chapters] == [c.html for c in fresh.all_chapters]
+    assert "edited" in edited.all_chapters[2].html
+    assert len(cache.reads) == 3 and len(cache.writes) == 3   # one build's answers, not every version
