@@ -410,3 +410,35 @@ def test_long_books_show_a_window_of_the_contents(tmp_path):
     assert "p15.html" in toc and "p00.html" not in toc and "p29.html" not in toc and len(toc) == 11
     assert parse(folder / "p15.html").xpath("//p[@class='toc-more']/a/@href") == ["index.html#cb-contents"] * 2
     assert len(parse(folder / "index.html").xpath("//ol[@class='contents-list']/li")) == 30
+
+
+def test_the_booklet_speaks_the_book_language(tmp_path):
+    """A French book: the interface words, the dates and the search labels are French, and no
+    English interface word is left on the pages."""
+    manifest = make_book(tmp_path, {
+        "un.md": post("Premier", "Du texte.\n\n## Une section\n\nEncore.\n", date="2025-08-07"),
+        "deux.md": post("Second", "Suite.\n", date="2025-09-01"),
+    }, {"title": "Livre", "authors": ["Anne"], "language": "fr-CA", "chapters": ["un.md", "deux.md"],
+        "publisher": "Maison"})
+    folder = build_in_process(manifest, tmp_path / "out")
+    index, first = parse(folder / "index.html"), parse(folder / "un.html")
+    assert index.xpath("//h2[@id='cb-contents']/text()") == ["Table des matières"]
+    assert index.xpath("//dl[@class='colophon']/dt/text()")[0] == "Éditeur"
+    assert first.xpath("//a[@class='skip-link']/text()") == ["Aller au contenu"]
+    assert first.xpath("//article//time/text()") == ["7 août 2025"]
+    assert first.xpath("//a[@rel='next']/span[@class='pager-label']/text()") == ["Suivant"]
+    assert first.xpath("//div[@id='cb-search']/@data-label-none") == ["Aucun résultat pour"]
+    english = ("Skip to content", "Contents", "Search the book", "Previous", "Next", "Made with", "Dark theme",
+               "Cover and contents", "Publisher")
+    for page in (folder / "index.html", folder / "un.html", folder / "deux.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not [w for w in english if f">{w}" in text or f'"{w}' in text], page.name
+
+
+def test_dates_follow_the_region_and_fall_back_to_iso():
+    from compiler.locales import long_date, words
+    assert long_date("2025-08-07", "en") == "7 August 2025"
+    assert long_date("2025-08-07", "en-US") == "August 7, 2025"
+    assert long_date("2025-08-07", "de") == "7. August 2025"
+    assert long_date("2025-08-07", "xx-nowhere") == "2025-08-07"
+    assert words("sv")["contents"] == "Innehåll" and words("sv")["next"] == "Next"   # English where none

@@ -23,18 +23,10 @@ from compiler.backends.epub.content import (
 from compiler.backends.epub.outline import Entry
 from compiler.backends.epub.package import Document
 from compiler.book import Book, Chapter, Part
+from compiler.locales import words
 
 STYLESHEET = "styles/book.css"
 TITLE_MARK, BODY_MARK = "\ue000chapbook:title\ue000", "\ue000chapbook:body\ue000"
-LABELS = {   # a few words the book itself says, by primary language subtag
-    "en": ("Contents", "Cover", "Title page", "Start of content", "Guide"),
-    "de": ("Inhalt", "Umschlag", "Titelseite", "Beginn des Textes", "Orientierung"),
-    "fr": ("Table des matières", "Couverture", "Page de titre", "Début du texte", "Repères"),
-    "es": ("Índice", "Cubierta", "Portada", "Comienzo del texto", "Guía"),
-    "it": ("Indice", "Copertina", "Frontespizio", "Inizio del testo", "Guida"),
-    "pt": ("Sumário", "Capa", "Folha de rosto", "Início do texto", "Guia"),
-    "nl": ("Inhoud", "Omslag", "Titelpagina", "Begin van de tekst", "Oriëntatie"),
-}
 
 
 @dataclass(frozen=True)
@@ -79,9 +71,9 @@ class Pages:
 
     def __init__(self, book: Book, env, place: Placement, reports: Reports):
         self.book, self.env, self.place, self.reports = book, env, place, reports
-        lang = book.meta.language
-        words = LABELS.get(lang.split("-")[0].lower(), LABELS["en"])
-        self.labels = dict(zip(("contents", "cover", "titlepage", "start", "landmarks"), words, strict=True))
+        w = words(book.meta.language)
+        self.labels = {"contents": w["contents"], "cover": w["cover"], "titlepage": w["title_page"],
+                       "start": w["start_of_content"], "landmarks": w["guide"]}
         self.frames: dict[str | None, tuple[str, str] | None] = {}
 
     def page(self, title: str, body: str, body_type: str | None) -> bytes:

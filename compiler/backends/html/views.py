@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from datetime import date
 
 import jinja2
 from markupsafe import Markup
@@ -22,10 +21,9 @@ from compiler.backends.html.plan import TocEntry, TocGroup
 from compiler.backends.html.search import plain_text
 from compiler.book import Chapter
 from compiler.diagnostics import diag
+from compiler.locales import long_date, translator
 from compiler.themes import Theme
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
 TEMPLATE_IDS = ("cb-main", "cb-toc", "cb-toc-toggle", "cb-search", "cb-search-input", "cb-search-results",
                 "cb-theme-toggle", "cb-top", "cb-contents")
 DESCRIPTION_LENGTH = 160
@@ -85,18 +83,8 @@ class Assets:
 def environment(theme: Theme, language: str) -> jinja2.Environment:
     env = theme.environment("html")
     env.filters["long_date"] = lambda iso: long_date(iso, language)
+    env.globals["t"] = translator(language)
     return env
-
-
-def long_date(iso: str, language: str) -> str:
-    """"7 August 2025" in English (US: "August 7, 2025"); the ISO date in other languages."""
-    d = date.fromisoformat(iso[:10])
-    lang = language.lower()
-    if lang in ("en-us", "en-ca") or lang.startswith("en-us-"):
-        return f"{MONTHS[d.month - 1]} {d.day}, {d.year}"
-    if lang == "en" or lang.startswith("en-"):
-        return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
-    return d.isoformat()
 
 
 def stylesheet(theme: Theme) -> str:

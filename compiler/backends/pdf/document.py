@@ -13,14 +13,12 @@ from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL
 from compiler.backends.pdf.options import PdfOptions, font_points, options_css, page_margins, page_size_mm
 from compiler.backends.pdf.outline import toc_entries, toc_tree
 from compiler.book import Book
+from compiler.locales import words
 from compiler.paths import relative
 from compiler.themes import Theme
 
 STYLESHEET = THEME_URL + "pdf/print.css"
 _ID_ATTR = re.compile(r'\bid="([^"]+)"')
-
-CONTENTS = {"en": "Contents", "fr": "Table des matières", "de": "Inhalt", "es": "Índice", "it": "Indice",
-            "pt": "Sumário", "nl": "Inhoud", "sv": "Innehåll", "da": "Indhold", "nb": "Innhold", "pl": "Spis treści"}
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
         recto=options.recto_chapters, has_parts=book.has_parts, generator=f"chapbook {__version__}",
         modified=meta.modified.strftime("%Y-%m-%dT%H:%M:%SZ"), keywords=", ".join(meta.subjects),
         book_running=running_title(meta.title, fit),
-        contents_title=CONTENTS.get(meta.language.split("-")[0].lower(), "Contents"),
+        contents_title=words(meta.language)["contents"],
     )
     start = next((b["id"] for b in blocks if b["body_start"]), None)
     return Assembled(html, start, flattened, cover_problem)
