@@ -50,6 +50,17 @@ class Theme:
                 return candidate
         return None
 
+    def layers(self, relpath: str) -> list[tuple[int, Path]]:
+        """Every theme's own copy of `relpath`, the theme furthest down the chain first (so the
+        book's theme comes last and wins the cascade), with its index in `folders`. Used for
+        `<medium>/theme.css`: additions to the medium's stylesheet that are appended, not replaced."""
+        found = []
+        for index in reversed(range(len(self.folders))):
+            path = Theme(self.name, (self.folders[index],)).find(relpath)
+            if path is not None:
+                found.append((index, path))
+        return found
+
     def read(self, relpath: str) -> str:
         path = self.find(relpath)
         if path is None:

@@ -1,4 +1,5 @@
-"""Themes: the built-in `classic`, and a book's own theme folder that overrides one CSS file.
+"""Themes: the built-in `classic`, and a book's own theme folder that overrides one CSS file and
+adds a `theme.css` layer to each medium's stylesheet.
 
 The book's theme (`mytheme/`, inside the book) extends `classic`, which extends `default`: the
 override must show in every format, and so must what it inherits. Each format is built once per
@@ -20,6 +21,7 @@ from conftest import make_book, post, run_cli
 FORMATS = ("epub", "pdf", "html", "docx")
 OVERRIDE = "#12ab34"                     # the book theme's keyword colour
 OVERRIDE_RGB = (0.07, 0.67, 0.2)         # the same, as a PDF fill colour
+LAYER_MARK, LAYER_COLOUR, LAYER_RGB = "the book's layer", "#a1b2c3", (0.63, 0.7, 0.76)
 CODE = post("Code Matters", """
     ## A function
 
@@ -57,6 +59,10 @@ def write_book(folder: Path, theme: str, own_theme: bool) -> Path:
         (folder / theme / "theme.yml").write_text("description: The book's own look\nextends: classic\n")
         (folder / theme / "common" / "highlight.css").write_text(
             f"/* This book's code colours. */\ncode span.kw, code span.cf {{ color: {OVERRIDE}; }}\n")
+        for medium in ("html", "epub", "pdf"):    # additions, not replacements
+            (folder / theme / medium).mkdir()
+            (folder / theme / medium / "theme.css").write_text(
+                f"/* {LAYER_MARK} {medium} */\n.chapter-title {{ color: {LAYER_COLOUR}; }}\n")
     return path
 
 
@@ -172,21 +178,47 @@ def test_classic_epub_uses_its_serif(classic):
     assert "EB Garamond" in epub_css(built(classic, "epub"))
 
 
-@pytest.mark.parametrize("stylesheet", ["pdf/print.css", "html/book.css", "epub/book.css"])
-def test_classic_styles_everything_default_styles(stylesheet):
-    """classic replaces whole stylesheets: a class or page name the default styles (often one the
-    backend relies on, like the PDF's footnote and bookmark classes) must be styled in classic too."""
+def test_a_theme_css_adds_to_the_chain_and_the_book_layer_wins_in_the_pdf(own, classic):
+    assert LAYER_RGB in pdf_fill_colours(built(own, "pdf"))
+    assert LAYER_RGB not in pdf_fill_colours(built(classic, "pdf"))
+
+
+@pytest.mark.parametrize("fmt, main, layer", [("html", "html/book.css", "html/theme.css"),
+                                              ("epub", "epub/book.css", "epub/theme.css")])
+def test_layers_come_parent_first_after_the_main_stylesheet(own, fmt, main, layer):
+    """default's whole stylesheet, then classic's theme.css, then the book's: the book's rules win."""
     from compiler.themes import builtin_dir
-    default, classic = (builtin_dir() / name / stylesheet for name in ("default", "classic"))
-    missing = sorted(_css_names(default.read_text()) - _css_names(classic.read_text()))
-    assert not missing, f"{classic} does not style {missing}, which {default} does: copy those rules"
+    css = html_css(built(own, fmt)) if fmt == "html" else epub_css(built(own, fmt))
+    first_rule = (builtin_dir() / "default" / main).read_text().split("*/", 1)[1].strip().splitlines()[0]
+    classic_mark = "This file is appended to the default theme"
+    assert (builtin_dir() / "classic" / layer).is_file() and not (builtin_dir() / "classic" / main).exists()
+    assert 0 <= css.index(first_rule) < css.index(classic_mark) < css.index(LAYER_MARK)
 
 
-def _css_names(css: str) -> set[str]:
-    import re
-    css = re.sub(r"/\*.*?\*/|url\([^)]*\)|\"[^\"]*\"", "", css, flags=re.S)
-    return ({"." + c for c in re.findall(r"(?<![\w-])\.([a-zA-Z][\w-]*)", css)}
-            | {"page " + p for p in re.findall(r"\bpage:\s*([\w-]+)", css)})
+def test_theme_layers_are_listed_parent_first(tmp_path):
+    from compiler.themes import load_theme
+    (tmp_path / "look" / "html").mkdir(parents=True)
+    (tmp_path / "look" / "theme.yml").write_text("extends: classic\n")
+    (tmp_path / "look" / "html" / "theme.css").write_text("/* mine */\n")
+    theme = load_theme("look", tmp_path)
+    layers = theme.layers("html/theme.css")
+    assert [path.parent.parent.name for _, path in layers] == ["classic", "look"]
+    assert [theme.folders[i] for i, _ in layers] == [theme.folders[1], theme.folders[0]]
+
+
+def test_a_pdf_layer_url_reads_only_its_own_theme(tmp_path):
+    from compiler.backends.pdf.fetcher import THEME_URL, FetchPolicy, Refused
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder in (a, b):
+        (folder / "pdf").mkdir(parents=True)
+        (folder / "pdf" / "theme.css").write_text(folder.name)
+    policy = FetchPolicy(root=tmp_path, theme_folders=(a, b), assets={})
+    assert policy.locate(THEME_URL + "pdf/theme.css?layer=1").read_text() == "b"
+    assert policy.locate(THEME_URL + "pdf/theme.css?layer=0").read_text() == "a"
+    assert policy.locate(THEME_URL + "pdf/theme.css").read_text() == "a"
+    for bad in ("2", "-1", "x"):
+        with pytest.raises(Refused):
+            policy.locate(THEME_URL + f"pdf/theme.css?layer={bad}")
 
 
 # --- listing and mistakes ---------------------------------------------------------------------------------

@@ -134,8 +134,10 @@ def image_name(index: int, source: str, media_type: str) -> str:
 
 
 def stylesheet(theme: Theme) -> bytes:
-    """The theme's EPUB stylesheet followed by the shared syntax-highlighting palette."""
+    """The theme's EPUB stylesheet, every `epub/theme.css` of the chain (the book's theme last),
+    then the shared syntax-highlighting palette."""
     parts = [_theme_text(theme, "epub/book.css")]
+    parts += [path.read_text(encoding="utf-8") for _, path in theme.layers("epub/theme.css")]
     if theme.find("common/highlight.css"):
         parts.append(_theme_text(theme, "common/highlight.css"))
     return "\n".join(parts).encode("utf-8")

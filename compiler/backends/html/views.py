@@ -88,8 +88,10 @@ def environment(theme: Theme, language: str) -> jinja2.Environment:
 
 
 def stylesheet(theme: Theme) -> str:
-    """The shared highlight palette, then the HTML theme, both obeying the reader's toggle."""
+    """The shared highlight palette, then the HTML theme and every `html/theme.css` of the chain,
+    all obeying the reader's toggle."""
     parts = [theme.read(name) for name in ("common/highlight.css", "html/book.css") if theme.find(name)]
+    parts += [path.read_text(encoding="utf-8") for _, path in theme.layers("html/theme.css")]
     return with_theme_toggle("\n".join(parts))
 
 

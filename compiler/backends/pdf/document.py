@@ -18,6 +18,7 @@ from compiler.paths import relative
 from compiler.themes import Theme
 
 STYLESHEET = THEME_URL + "pdf/print.css"
+LAYER = THEME_URL + "pdf/theme.css"     # additions to print.css, one per theme of the chain that has one
 _ID_ATTR = re.compile(r'\bid="([^"]+)"')
 
 
@@ -59,6 +60,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
     template = theme.environment("pdf").get_template("book.html.j2")
     html = template.render(
         book=book, meta=meta, blocks=blocks, toc=toc_tree(entries), stylesheet=STYLESHEET,
+        layers=[f"{LAYER}?layer={index}" for index, _ in theme.layers("pdf/theme.css")],
         options_css=Markup(options_css(options)), cover=options.cover, cover_url=cover_url,
         recto=options.recto_chapters, has_parts=book.has_parts, generator=f"chapbook {__version__}",
         modified=meta.modified.strftime("%Y-%m-%dT%H:%M:%SZ"), keywords=", ".join(meta.subjects),

@@ -12,7 +12,7 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 BOOK_URL = "https://book.invalid/"
 THEME_URL = "https://theme.invalid/"
@@ -47,7 +47,9 @@ class FetchPolicy:
         if url.startswith(BOOK_URL):
             return self._in_book(_url_path(url, BOOK_URL))
         if url.startswith(THEME_URL):
-            return self._in_theme(_url_path(url, THEME_URL))
+            layer = _layer(url)
+            folders = self.theme_folders if layer is None else self.theme_folders[layer:layer + 1]
+            return self._in_theme(_url_path(url, THEME_URL), folders)
         if scheme == "file":
             return self._local_file(unquote(urlsplit(url).path))
         if scheme in ("http", "https"):
@@ -61,8 +63,8 @@ class FetchPolicy:
             return _confined_file(self.assets[rel], self.root, rel)
         return _confined_file(self.root / rel, self.root, rel)
 
-    def _in_theme(self, rel: str) -> Path:
-        for folder in self.theme_folders:
+    def _in_theme(self, rel: str, folders: tuple[Path, ...]) -> Path:
+        for folder in folders:
             candidate = Path(os.path.realpath(folder / rel))
             if _inside(candidate, folder) and candidate.is_file():
                 return _confined_file(candidate, folder, rel)
@@ -73,6 +75,17 @@ class FetchPolicy:
             if _inside(Path(os.path.realpath(path)), folder):
                 return _confined_file(Path(path), folder, path)
         raise Refused(f"{path} is outside the book folder")
+
+
+def _layer(url: str) -> int | None:
+    """`?layer=N` pins a theme URL to the chain's N-th folder (each theme's own pdf/theme.css)."""
+    query = parse_qs(urlsplit(url).query).get("layer")
+    if not query:
+        return None
+    try:
+        return int(query[0])
+    except ValueError:
+        raise Refused(f"bad theme layer in {url}") from None
 
 
 def _url_path(url: str, base: str) -> str:
