@@ -80,7 +80,11 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
     for d in drafts:
         d.slug = unique(d.slug, taken)
     for d in drafts:
-        d.blocks, d.idmap, d.headings = assign_ids(d.blocks, d.slug, taken)
+        try:
+            d.blocks, d.idmap, d.headings = assign_ids(d.blocks, d.slug, taken)
+        except RecursionError:
+            _too_deep(d, problems)
+            d.blocks, d.idmap, d.headings = assign_ids([], d.slug, taken)
         post = d.entry.post
         names = [d.slug, post.slug, post.rel, relative(root, post.path.parent) + "/" + post.slug, *post.aliases]
         if post.date:
@@ -88,12 +92,19 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
         routes.add(d.slug, names, d.idmap)
     assets: dict[str, Path] = {}
     body_entries = [d for d in drafts if d.entry.kind == "chapter"]
+    if m.cover and _cover_file(loaded) is None:
+        problems.append(diag("CB202", loaded.name, loaded.line("cover"), f"cover: {m.cover} is not a file inside the "
+                             "book folder; the outputs use a generated cover"))
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
 
     def linked(d: Draft) -> list:
         """The chapter's blocks with links, images and unsafe HTML resolved (once per chapter)."""
         if d.links is None:
-            d.blocks = finish_links(d, loaded, routes, assets, problems)
+            try:
+                d.blocks = finish_links(d, loaded, routes, assets, problems)
+            except RecursionError:
+                _too_deep(d, problems)
+                d.blocks = []
         return d.blocks
 
     if render:   # links are resolved by the threads feeding pandoc, overlapping its rendering
@@ -244,6 +255,11 @@ def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnosti
         if i not in used_rules and drafts:
             problems.append(diag("CB118", loaded.name, loaded.line("boilerplate", i), f"boilerplate rule {i + 1} removed nothing"))
     return drafts
+
+
+def _too_deep(d: Draft, problems: list[Diagnostic]) -> None:
+    """A post too deeply nested for the transforms: an error (the book is not written), its chapter emptied."""
+    problems.append(diag("CB115", d.entry.post.rel, None, pandoc.TOO_DEEP))
 
 
 def _title_from_heading(blocks: list, fallback: str) -> tuple[str, list]:
@@ -440,20 +456,35 @@ def group_parts(loaded: LoadedManifest, drafts: list[Draft], chapters: list[Chap
     return tuple(parts)
 
 
+def _file_slug(title: str) -> str:
+    """The book's file name stem: its title as an id, short enough for any file system (a name of
+    at most 255 bytes, with room for the extension and a temporary prefix)."""
+    slug = local_id(title) or "book"
+    while len(slug.encode("utf-8")) > 120:
+        slug = slug[:-1]
+    return slug.rstrip("-") or "book"
+
+
+def _cover_file(loaded: LoadedManifest) -> Path | None:
+    """The manifest's cover when it is a file inside the book folder."""
+    if not loaded.manifest.cover:
+        return None
+    try:
+        cover = confine(loaded.root, loaded.manifest.cover)
+    except OutsideBook:
+        return None
+    return cover if cover.is_file() else None
+
+
 def metadata(loaded: LoadedManifest, chapters: list[Chapter]) -> Metadata:
     m = loaded.manifest
-    cover = None
-    if m.cover:
-        try:
-            cover = confine(loaded.root, m.cover)
-        except OutsideBook:
-            cover = None
+    cover = _cover_file(loaded)
     dates = sorted(_naive_utc(c.date) for c in chapters if c.date)
     date = m.date.isoformat() if m.date else (f"{dates[-1]:%Y-%m-%d}" if dates else None)
     subjects = tuple(dict.fromkeys(t for c in chapters for t in c.tags))
     return Metadata(
         title=m.title, subtitle=m.subtitle, authors=tuple(m.authors), language=m.language,
         identifier=m.book_identifier, date=date, modified=build_time(), publisher=m.publisher, rights=m.rights,
-        description=m.description, subjects=subjects, cover=cover if cover and cover.is_file() else None,
-        site_url=m.site_url, series=m.series.name if m.series else None, slug=local_id(m.title) or "book",
+        description=m.description, subjects=subjects, cover=cover,
+        site_url=m.site_url, series=m.series.name if m.series else None, slug=_file_slug(m.title),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from compiler.diagnostics import FatalError
 from compiler.transforms.ids import Heading
 
 
@@ -90,6 +91,12 @@ class Book:
 def build_time() -> datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else now; always UTC, whole seconds."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    if epoch is None or not epoch.strip():
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    if epoch.strip().isdigit():
+        try:
+            return datetime.fromtimestamp(int(epoch.strip()), tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            pass
+    raise FatalError(f"SOURCE_DATE_EPOCH={epoch!r} is not a time: set it to a whole number of seconds since "
+                     "1970 (up to 253402300799), or unset it", 2)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import sys
 import time
 from enum import Enum
@@ -16,11 +18,13 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from compiler import __version__
 from compiler.diagnostics import Diagnostic, FatalError, Severity, has_errors
 from compiler.heap import paused_gc
+from compiler.output import OutputFolderError, publish, staging
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compile a series of blog posts into a book: EPUB, PDF and HTML.")
@@ -75,7 +79,7 @@ def _compile(manifest: Path, render: bool = True):
     from compiler.assemble import compile_book
     loaded = _load(manifest)
     if State.verbosity >= 1:
-        err.print(f"[bold]Compiling[/] {loaded.manifest.title} ({manifest})")
+        err.print(f"[bold]Compiling[/] {escape(loaded.manifest.title)} ({escape(str(manifest))})")
     with paused_gc(freeze=True):   # a command runs once: the collector need never walk the book
         if err.is_terminal and State.verbosity >= 0:
             with err.status("compiling") as status:
@@ -90,7 +94,8 @@ def _print_diagnostics(problems: list[Diagnostic]) -> None:
     for d in problems:
         if d.severity == Severity.INFO and State.verbosity < 1:
             continue
-        err.print(f"{d.location()}: [{styles[d.severity]}]{d.severity.value}[/] {d.code} {d.message}", markup=True)
+        err.print(f"{escape(d.location())}: [{styles[d.severity]}]{d.severity.value}[/] {d.code} {escape(d.message)}",
+                  markup=True, highlight=False)
     counts = {s: sum(1 for d in problems if d.severity == s) for s in Severity}
     if problems and State.verbosity >= 0:
         err.print(f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s)")
@@ -176,19 +181,34 @@ def build(
         backends = {name: load_backend(name) for name in formats}
         theme = load_theme(loaded.manifest.theme, loaded.root)
         out_dir = (out or loaded.root / "dist").resolve()
-        ctx = BuildContext(out_dir=out_dir, theme=theme, formats=tuple(build_order(formats)))
+        try:
+            staged = staging(out_dir)
+        except OutputFolderError as exc:
+            raise FatalError(f"cannot write the book into {out_dir}: {exc.strerror}; choose another folder "
+                             "with --out", 2) from None
+        ctx = BuildContext(out_dir=staged, theme=theme, formats=tuple(build_order(formats)))
         summary = []
-        _write_formats(book, loaded, backends, ctx, summary)
+        try:
+            _write_formats(book, loaded, backends, ctx, summary)
+            failed = has_errors(ctx.diagnostics, strict)
+            moved = {} if failed else publish(staged, out_dir)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
     _print_diagnostics(ctx.diagnostics)
+    if failed:
+        err.print("[bold red]Not written:[/] fix the errors above" + (" (or drop --strict)" if strict else "")
+                  + "; the previous outputs are untouched.")
+        raise typer.Exit(1)
     if State.verbosity >= 0:
         table = Table(title="Outputs", show_edge=False)
         for col in ("format", "file", "size", "time"):
             table.add_column(col)
         for name, paths, secs in summary:
             for p in paths:
-                table.add_row(name, str(p), _size(p), f"{secs:.1f} s")
+                final = moved.get(p) or out_dir / p.relative_to(staged)
+                table.add_row(escape(name), escape(str(final)), _size(final), f"{secs:.1f} s")
         err.print(table)
-    raise typer.Exit(1 if has_errors(ctx.diagnostics, strict) else 0)
+    raise typer.Exit(0)
 
 
 def _write_formats(book, loaded, backends, ctx, summary) -> None:
@@ -229,16 +249,31 @@ def _size(path: Path) -> str:
 
 def main() -> None:
     """Entry point: every FatalError becomes a message and its exit code; nothing else escapes."""
+    import jinja2
+
+    from compiler.themes import template_problem
+
+    signal.signal(signal.SIGTERM, _terminated)   # like Ctrl-C: temporary files are removed on the way out
     try:
         app()
+    except jinja2.TemplateError as exc:   # a theme's template (Chapbook's own are tested)
+        exc = template_problem(exc)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+        sys.exit(exc.exit_code)
     except FatalError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
     except Exception as exc:  # a bug: say so plainly, with the traceback only when asked
         if State.verbosity >= 1 or os.environ.get("CHAPBOOK_DEBUG"):
-            raise
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (run with -v for details; please report it)")
+            err.print_exception()
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} "
+                  "(run with -v for details; please report it)",
+                  highlight=False)
         sys.exit(3)
+
+
+def _terminated(signum, frame) -> None:
+    raise KeyboardInterrupt

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from compiler import yamlsafe
 from compiler.diagnostics import FatalError
+from compiler.sources import CONTROL, without_controls
 
 DEFAULT_EDITORIAL_NOTES = [r"(?i)\bexpand each of these\b", r"\bTODO\b", r"\bTK\b", r"\bFIXME\b", r"\bXXX\b"]
 MARKDOWN_FLAVORS = ("commonmark_x", "commonmark", "gfm", "markdown", "markdown_strict", "markdown_mmd", "markdown_phpextra")
@@ -53,7 +54,10 @@ class BoilerplateRule(_Strict):
         if not (self.starts_with or self.contains or self.matches):
             raise ValueError("a boilerplate rule needs one of starts_with, contains or matches")
         if self.matches:
-            re.compile(self.matches)
+            try:
+                re.compile(self.matches)
+            except re.error as exc:
+                raise ValueError(f"matches {self.matches!r} is not a valid regular expression: {exc}") from None
         return self
 
 
@@ -111,6 +115,14 @@ class Manifest(_Strict):
             raise ValueError(f"unknown markdown flavor {base!r}; use one of {', '.join(MARKDOWN_FLAVORS)}")
         return v
 
+    @field_validator("outputs", mode="before")
+    @classmethod
+    def _outputs(cls, v):
+        """`epub:` with nothing after it means the format with its default options."""
+        if isinstance(v, dict):
+            return {k: ({} if options is None else options) for k, options in v.items()}
+        return v
+
     @field_validator("editorial_notes")
     @classmethod
     def _patterns(cls, v: list[str]) -> list[str]:
@@ -156,6 +168,8 @@ def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None =
     Raises FatalError (exit 2) listing every problem, each with file:line and key path.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise FatalError("the manifest is not a regular file; pass the path of book.yml", 2, path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -164,12 +178,20 @@ def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None =
         raise FatalError(f"manifest is not UTF-8 (byte {exc.start}); save it as UTF-8", 2, path) from None
     except OSError as exc:
         raise FatalError(f"cannot read manifest: {exc.strerror}", 2, path) from None
+    control = CONTROL.search(text)
+    if control:
+        raise FatalError(f"control character U+{ord(control[0]):04X} in the manifest; remove it", 2, path,
+                         text.count("\n", 0, control.start()) + 1)
     try:
         doc = yamlsafe.load(text)
     except yamlsafe.YamlSyntaxError as exc:
         raise FatalError(exc.message, 2, path, exc.line) from None
     if not isinstance(doc.data, dict):
         raise FatalError("the manifest must be a mapping of keys (title: …, chapters: …)", 2, path, 1)
+    _, escaped = without_controls(doc.data)
+    if escaped:
+        raise FatalError(f"{'.'.join(map(str, escaped))}: a control character (written as an escape); remove it",
+                         2, path, yamlsafe.line_of(doc, escaped))
     problems: list[str] = []
     manifest = None
     try:

@@ -1,4 +1,10 @@
-"""Atomic outputs: write beside the target, then rename, so a failed build leaves the old file."""
+"""Atomic outputs: write beside the target, then rename, so a failed build leaves the old file.
+
+A whole build is atomic too: `chapbook build` writes every format into a staging folder inside
+the output folder and `publish`es them together only when all succeeded, so a build that fails
+half-way (one backend's error, Ctrl-C, SIGTERM) leaves the previous book whole, not a new EPUB
+beside an old PDF.
+"""
 
 from __future__ import annotations
 
@@ -38,13 +44,45 @@ def atomic_dir(target: Path):
     try:
         yield tmp
         os.chmod(tmp, 0o755)
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _replace_dir(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _replace_dir(source: Path, target: Path) -> None:
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    os.replace(source, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+class OutputFolderError(OSError):
+    """The output folder cannot be created or written (a file is in the way, no permission)."""
+
+
+def staging(out_dir: Path) -> Path:
+    """A private folder inside `out_dir` for one build's outputs (same file system: `publish`
+    renames)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=".chapbook-build-", dir=out_dir))
+    except OSError as exc:
+        raise OutputFolderError(exc.errno, exc.strerror, str(out_dir)) from None
+
+
+def publish(staged: Path, out_dir: Path) -> dict[Path, Path]:
+    """Move everything `staged` holds into `out_dir`, each file or folder replacing its old
+    version; returns staged path -> published path."""
+    moved = {}
+    for entry in sorted(staged.iterdir()):
+        target = out_dir / entry.name
+        if entry.is_dir():
+            _replace_dir(entry, target)
+        else:
+            os.replace(entry, target)
+        moved[entry] = target
+    return moved

@@ -24,6 +24,7 @@ import pypandoc
 WORKER_SCRIPT = Path(__file__).with_name("pandoc_worker.lua")
 TIME_LIMIT = float(os.environ.get("CHAPBOOK_PANDOC_TIMEOUT", "30"))
 HEAP_LIMIT = os.environ.get("CHAPBOOK_PANDOC_HEAP", "2g")
+TOO_DEEP = "the post is nested too deeply (hundreds of levels of lists, quotes or emphasis); flatten it"
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,10 @@ def _one_process(pending: list[int], requests, results, unwrap, failures: list, 
             if line.startswith('{"error":'):   # the worker's failure answer; an AST or text never starts so
                 results[index] = Result(None, json.loads(line)["error"])
             else:
-                results[index] = Result(unwrap(index, line if raw else json.loads(line)))
+                try:
+                    results[index] = Result(unwrap(index, line if raw else json.loads(line)))
+                except RecursionError:   # the post, not Chapbook: hundreds of nested lists, quotes or emphases
+                    results[index] = Result(None, TOO_DEEP)
             handled += 1
         return handled
     finally:

@@ -33,6 +33,7 @@ def walk_posts(root: Path, folder: Path, suffixes=(".md", ".markdown")) -> list[
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.lower().endswith(suffixes) and not name.startswith("."):
-                found.append(Path(dirpath) / name)
+            path = Path(dirpath) / name
+            if name.lower().endswith(suffixes) and not name.startswith(".") and path.is_file():
+                found.append(path)   # regular files only: a FIFO or a device would block the build
     return found

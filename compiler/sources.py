@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
-from datetime import date as Date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date as Date, datetime, timezone
 from pathlib import Path
 
 import frontmatter
@@ -67,7 +67,7 @@ class Post:
 def parse_date(value) -> datetime | None:
     """ISO 8601 dates and datetimes (a space may separate date and time). Raises ValueError otherwise."""
     if isinstance(value, datetime):
-        return value
+        return _in_range(value)
     if isinstance(value, Date):
         return datetime(value.year, value.month, value.day)
     if not isinstance(value, str):
@@ -75,7 +75,17 @@ def parse_date(value) -> datetime | None:
     text = value.strip()
     if not re.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$", text):
         raise ValueError(f"{value!r} is not an ISO 8601 date (YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS+01:00)")
-    return datetime.fromisoformat(text)
+    return _in_range(datetime.fromisoformat(text))
+
+
+def _in_range(when: datetime) -> datetime:
+    """A datetime that can be compared and converted to UTC (years 1 to 9999 once offset)."""
+    if when.tzinfo is not None:
+        try:
+            when.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError(f"{when.isoformat()} is outside the years 1 to 9999 once converted to UTC") from None
+    return when
 
 
 def decode(raw: bytes) -> str:
@@ -84,8 +94,13 @@ def decode(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")   # C0 controls but tab and newline, and DEL
+
+
 def load_post(path: Path, rel: str) -> Post:
     """Read one post. Unreadable files give a Post with an error diagnostic and an empty body."""
+    if not path.is_file():   # a FIFO would block, a device never end
+        return _broken(path, rel, diag("CB100", rel, None, "not a regular file: left out"))
     try:
         text = decode(path.read_bytes())
     except UnicodeDecodeError as exc:
@@ -93,7 +108,30 @@ def load_post(path: Path, rel: str) -> Post:
         return _broken(path, rel, diag("CB100", rel, line, f"not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"))
     except OSError as exc:
         return _broken(path, rel, diag("CB100", rel, None, f"cannot read the file: {exc.strerror}"))
-    return parse_post(text, path, rel)
+    found = CONTROL.search(text)
+    if found is None:
+        return parse_post(text, path, rel)
+    line = text.count("\n", 0, found.start()) + 1
+    post = parse_post(CONTROL.sub("", text), path, rel)
+    note = diag("CB121", rel, line, f"{len(CONTROL.findall(text))} control character(s) removed, the first "
+                f"U+{ord(found[0]):04X}; remove them from the file")
+    return replace(post, diagnostics=(note, *post.diagnostics))
+
+
+def without_controls(value, key: tuple = ()):
+    """`value` (front matter, a manifest) with control characters removed from every string, and
+    the key path of the first string that had some (None if none had)."""
+    if isinstance(value, str):
+        return (CONTROL.sub("", value), key) if CONTROL.search(value) else (value, None)
+    if isinstance(value, dict):
+        pairs = [(k, without_controls(v, key + (k,))) for k, v in value.items()]
+        first = next((where for _, (_, where) in pairs if where is not None), None)
+        return ({k: v for k, (v, _) in pairs} if first else value), first
+    if isinstance(value, list):
+        items = [without_controls(v, key + (i,)) for i, v in enumerate(value)]
+        first = next((where for _, where in items if where is not None), None)
+        return ([v for v, _ in items] if first else value), first
+    return value, None
 
 
 def _broken(path: Path, rel: str, problem: Diagnostic) -> Post:
@@ -104,6 +142,10 @@ def parse_post(text: str, path: Path, rel: str) -> Post:
     problems: list[Diagnostic] = []
     lines = tuple(text.split("\n"))
     meta, meta_lines, body, body_line = _split(text, rel, problems)
+    meta, escaped = without_controls(meta)
+    if escaped:   # written as YAML escapes ("\x01"): the file itself was clean
+        problems.append(diag("CB121", rel, meta_lines.get(escaped, None), f"control characters removed from "
+                             f"{'.'.join(map(str, escaped))}; remove the escapes from the front matter"))
     file_date, name_slug = _slug_from_name(path)
     title = meta.get("title")
     if title is None or (isinstance(title, str) and not title.strip()):
@@ -118,7 +160,7 @@ def parse_post(text: str, path: Path, rel: str) -> Post:
         problems.append(diag("CB104", rel, meta_lines.get((), 1),
                              "no description in the front matter; add `description: …` (used in the book's metadata)"))
     slug = str(meta.get("slug") or name_slug)
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", slug).strip("-.") or "chapter"
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", slug)[:100].strip("-.") or "chapter"   # a file name on every system
     draft = meta.get("draft")
     return Post(
         path=path, rel=rel, meta=meta, meta_lines=meta_lines, body=body, body_line=body_line, lines=lines,

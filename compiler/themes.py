@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
 from compiler import yamlsafe
 from compiler.diagnostics import FatalError
@@ -65,7 +66,7 @@ class Theme:
         path = self.find(relpath)
         if path is None:
             raise FatalError(f"theme {self.name!r} has no file {relpath}", 2)
-        return path.read_text(encoding="utf-8")
+        return read_theme_text(path)
 
     def environment(self, medium: str) -> jinja2.Environment:
         """Jinja2 with autoescaping, loading `<medium>/…` then `common/…` through the lookup order
@@ -75,10 +76,29 @@ class Theme:
             if path is None:
                 return None
             mtime = path.stat().st_mtime
-            return path.read_text(encoding="utf-8"), str(path), lambda: path.stat().st_mtime == mtime
-        return jinja2.Environment(loader=jinja2.FunctionLoader(source), autoescape=True,
-                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                                  keep_trailing_newline=True)
+            return read_theme_text(path), str(path), lambda: path.stat().st_mtime == mtime
+        # Sandboxed: a theme is data from the book's folder, and its templates must not reach
+        # Python (`cycler.__init__.__globals__.os` and the like are refused).
+        return SandboxedEnvironment(loader=jinja2.FunctionLoader(source), autoescape=True,
+                                    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                    keep_trailing_newline=True)
+
+
+def read_theme_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FatalError(f"theme file is not UTF-8 (byte {exc.start}); save it as UTF-8", 2, path) from None
+
+
+def template_problem(exc: jinja2.TemplateError) -> FatalError:
+    """A theme template that does not compile or render, as a usage error (exit 2) naming the file
+    and line: Chapbook's own templates are tested, so the theme is what to fix."""
+    where = getattr(exc, "filename", None) or getattr(exc, "name", None)
+    line = getattr(exc, "lineno", None)
+    kind = "is not valid Jinja" if isinstance(exc, jinja2.TemplateSyntaxError) else "failed"
+    return FatalError(f"theme template {kind}: {exc.message or exc}; fix the template (or remove it to use the "
+                      "parent theme's)", 2, Path(where) if where else None, line)
 
 
 def load_theme(name: str, root: Path) -> Theme:
@@ -104,10 +124,11 @@ def _chain(folder: Path, builtins: Path) -> tuple[Path, ...]:
             parent = "default" if chain[-1] != builtins / "default" else None
         if parent is None:
             return tuple(chain)
+        if parent not in builtin_names():   # never a path: a theme reads nothing outside the book
+            raise FatalError(f"theme {chain[-1].name!r} extends unknown theme {parent!r}; `extends:` names a "
+                             f"built-in theme ({', '.join(builtin_names())})", 2, chain[-1] / "theme.yml")
         nxt = builtins / parent
-        if nxt in seen or not nxt.is_dir():
-            if not nxt.is_dir():
-                raise FatalError(f"theme {folder.name!r} extends unknown theme {parent!r}", 2)
+        if nxt in seen:
             return tuple(chain)
         chain.append(nxt)
         seen.add(nxt)
@@ -121,5 +142,7 @@ def _extends(folder: Path) -> str | None:
         data = yamlsafe.load(spec.read_text(encoding="utf-8")).data or {}
     except yamlsafe.YamlSyntaxError as exc:
         raise FatalError(exc.message, 2, spec, exc.line) from None
+    except UnicodeDecodeError as exc:
+        raise FatalError(f"not UTF-8 (byte {exc.start}); save it as UTF-8", 2, spec) from None
     value = data.get("extends") if isinstance(data, dict) else None
     return str(value) if value else None

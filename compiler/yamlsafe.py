@@ -64,12 +64,20 @@ def load(text: str) -> YamlDoc:
         raise YamlSyntaxError(f"YAML syntax error: {problem}", mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"YAML error: {exc}", None) from None
+    except RecursionError:
+        raise YamlSyntaxError(TOO_DEEP, None) from None
     finally:
         loader.dispose()
     lines: dict[tuple, int] = {}
-    if node is not None:
-        _record_lines(node, (), lines)
+    try:
+        if node is not None:
+            _record_lines(node, (), lines)
+    except RecursionError:
+        raise YamlSyntaxError(TOO_DEEP, None) from None
     return YamlDoc(data, lines)
+
+
+TOO_DEEP = "YAML nested too deeply (hundreds of levels of lists or mappings); flatten it"
 
 
 def _record_lines(node: Node, path: tuple, lines: dict[tuple, int]) -> None:

@@ -23,6 +23,7 @@ from typing import Annotated, Optional
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from compiler.blogscan import Blog, Series, is_placeholder_url, post_authors, scan, exclusions
@@ -282,12 +283,12 @@ def report(err: Console, plan: Plan, target: Path) -> None:
     guessed = [k for k, v in fields.items() if v.value is not None and not v.commented]
     todo = [k for k, v in fields.items() if v.commented]
     name = _rel(Path.cwd(), target)
-    err.print(f"[bold]Wrote[/] {name}: “{fields['title'].value}”, {_posts(len(plan.chosen.posts))}"
-              + (f" tagged {', '.join(plan.tags)}" if plan.tags else "") + ", in date order.")
-    err.print(f"Guessed: {', '.join(guessed)}. To fill in (commented out): {', '.join(todo) or 'nothing'}.")
+    err.print(f"[bold]Wrote[/] {escape(str(name))}: “{escape(str(fields['title'].value))}”, {_posts(len(plan.chosen.posts))}"
+              + (f" tagged {escape(', '.join(plan.tags))}" if plan.tags else "") + ", in date order.")
+    err.print(escape(f"Guessed: {', '.join(guessed)}. To fill in (commented out): {', '.join(todo) or 'nothing'}."))
     if plan.exclude:
         err.print(f"Left out {len(plan.exclude)} Markdown file(s) that are not posts (series.exclude in the manifest).")
-    err.print(f"Next: chapbook check {name} && chapbook build {name}")
+    err.print(escape(f"Next: chapbook check {name} && chapbook build {name}"))
 
 
 def _rel(base: Path, path: Path) -> str:

@@ -96,3 +96,155 @@ def test_outside_paths_refused(book_dir):
     _assert_clean(result, 1)
     messages = [d["message"] for d in json.loads(result.stdout) if d["code"] == "CB100"]
     assert len(messages) == 2 and all("outside the book folder" in m for m in messages)
+
+
+# --- hostile or broken input found by fuzzing (each once exited 3, hung, or leaked) -------------------
+
+def _tiny(book_dir, body="Some text.\n", manifest_extra="", **meta):
+    text = post("A", body, **meta)
+    return make_book(book_dir, {"a.md": text},
+                     "title: T\nauthors: [Me]\nlanguage: en\nchapters: [a.md]\n" + manifest_extra)
+
+
+def test_a_theme_template_cannot_reach_python(book_dir):
+    manifest = _tiny(book_dir, manifest_extra="theme: mytheme\n")
+    (book_dir / "mytheme" / "html").mkdir(parents=True)
+    (book_dir / "mytheme" / "html" / "chapter-body.html.j2").write_text(
+        '{{ cycler.__init__.__globals__.os.popen("echo PWNED").read() }}{{ chapter.content }}')
+    result = run_cli("build", str(manifest), "-f", "html", "-o", str(book_dir / "out"))
+    _assert_clean(result, 2)
+    assert "unsafe" in result.stderr and not (book_dir / "out" / "html").exists()
+
+
+def test_a_theme_cannot_extend_a_folder_outside_the_book(book_dir, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "html").mkdir()
+    (outside / "html" / "book.css").write_text("/* OUTSIDE */")
+    manifest = _tiny(book_dir, manifest_extra="theme: mytheme\n")
+    (book_dir / "mytheme").mkdir()
+    for extends in (str(outside), "../" * 12 + str(outside).lstrip("/")):
+        (book_dir / "mytheme" / "theme.yml").write_text(f"extends: {extends}\n")
+        result = run_cli("build", str(manifest), "-f", "html", "-o", str(book_dir / "out"))
+        _assert_clean(result, 2)
+        assert "extends unknown theme" in result.stderr
+
+
+def test_a_broken_theme_template_is_a_usage_error_with_its_line(book_dir):
+    manifest = _tiny(book_dir, manifest_extra="theme: mytheme\n")
+    (book_dir / "mytheme" / "html").mkdir(parents=True)
+    template = book_dir / "mytheme" / "html" / "chapter-body.html.j2"
+    template.write_text("line one\n{% if %}\n")
+    result = run_cli("build", str(manifest), "-f", "html", "-o", str(book_dir / "out"))
+    _assert_clean(result, 2)
+    assert f"{template}:2:" in result.stderr
+
+
+def test_svg_images_are_published_without_scripts(book_dir):
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script>'
+           '<a href="javascript:alert(3)"><rect width="5" height="5"/></a></svg>')
+    (book_dir / "pic.svg").write_text(svg)
+    for mode in ("site", "single"):
+        manifest = _tiny(book_dir, "![p](pic.svg)\n", f"outputs: {{html: {{mode: {mode}}}}}\n")
+        out = book_dir / f"out-{mode}"
+        _assert_clean(run_cli("build", str(manifest), "-f", "html", "-o", str(out)), 0)
+        published = b"".join(p.read_bytes() for p in (out / "html").rglob("*.svg"))
+        if mode == "single":
+            published = b"".join(p.read_bytes() for p in out.rglob("*.html"))
+            import base64
+            import re
+            published = b"".join(base64.b64decode(m) for m in re.findall(rb"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)",
+                                                                          published))
+            assert published, "the SVG is inlined"
+        assert b"<rect" in published
+        for bad in (b"onload", b"<script", b"javascript:"):
+            assert bad not in published, (mode, bad)
+
+
+def test_post_url_must_be_http_or_relative(book_dir):
+    manifest = _tiny(book_dir, manifest_extra="site_url: https://example.com\n"
+                                              "outputs: {html: {post_url: 'javascript:alert(1)//{slug}'}}\n")
+    result = run_cli("check", str(manifest))
+    _assert_clean(result, 2)
+    assert "post_url" in result.stderr
+
+
+def test_dates_beyond_year_9999_once_in_utc_are_warnings(book_dir):
+    for value in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00"):
+        manifest = _tiny(book_dir, date=value)
+        result = run_cli("check", str(manifest))
+        _assert_clean(result, 0)
+        assert "CB105" in result.stderr
+
+
+def test_control_characters_are_removed_from_posts_and_refused_in_the_manifest(book_dir):
+    (book_dir / "a.md").parent.mkdir(parents=True, exist_ok=True)
+    manifest = _tiny(book_dir)
+    (book_dir / "a.md").write_text('---\ntitle: "A\\x01 title"\ndescription: d\n---\n\nText\x07 here.\n')
+    result = run_cli("build", str(manifest), "-f", "epub,html", "-o", str(book_dir / "out"))
+    _assert_clean(result, 0)
+    assert result.stderr.count("CB121") == 2
+    manifest.write_text('title: "T\\x07"\nauthors: [Me]\nchapters: [a.md]\n')
+    result = run_cli("check", str(manifest))
+    _assert_clean(result, 2)
+    assert f"{manifest}:1:" in result.stderr and "control character" in result.stderr
+
+
+def test_an_invalid_boilerplate_pattern_is_a_manifest_error(book_dir):
+    manifest = _tiny(book_dir, manifest_extra='boilerplate: [{matches: "("}]\n')
+    result = run_cli("check", str(manifest))
+    _assert_clean(result, 2)
+    assert "not a valid regular expression" in result.stderr
+
+
+def test_yaml_nested_hundreds_deep(book_dir):
+    deep = "x: " + "[" * 1000 + "]" * 1000 + "\n"
+    manifest = _tiny(book_dir, manifest_extra=deep)
+    result = run_cli("check", str(manifest))
+    _assert_clean(result, 2)
+    assert "nested too deeply" in result.stderr
+    manifest = _tiny(book_dir)
+    (book_dir / "a.md").write_text("---\ntitle: A\n" + deep + "---\n\nText.\n")
+    result = run_cli("check", str(manifest))
+    _assert_clean(result, 1)
+    assert "CB113" in result.stderr
+
+
+def test_markdown_nested_hundreds_deep_is_reported_not_a_crash(book_dir):
+    for body in (">" * 400 + " x\n", "\n".join("  " * i + "- x" for i in range(400)) + "\n",
+                 "*" * 5000 + "x" + "*" * 5000 + "\n"):
+        manifest = _tiny(book_dir, body)
+        result = run_cli("build", str(manifest), "-o", str(book_dir / "out"))
+        _assert_clean(result, 1)
+        assert "CB115" in result.stderr and "nested too deeply" in result.stderr
+
+
+def test_source_date_epoch_must_be_a_time(book_dir):
+    manifest = _tiny(book_dir)
+    for value in ("abc", "-5", "253402300800", "99999999999999"):
+        result = run_cli("check", str(manifest), env={"SOURCE_DATE_EPOCH": value})
+        _assert_clean(result, 2)
+        assert "SOURCE_DATE_EPOCH" in result.stderr
+
+
+def test_a_fifo_among_the_posts_is_skipped_not_waited_for(book_dir):
+    (book_dir / "posts").mkdir()
+    (book_dir / "posts" / "a.md").write_text(post("A", "Text.\n"))
+    os.mkfifo(book_dir / "posts" / "z.md")
+    manifest = make_book(book_dir, {}, "title: T\nauthors: [Me]\nseries:\n  from: posts\n")
+    result = run_cli("check", str(manifest))   # run_cli has a time-out: a blocked read fails the test
+    _assert_clean(result, 0)
+
+
+def test_a_very_long_title_still_makes_files_and_a_cover(book_dir):
+    manifest = make_book(book_dir, {"a.md": post("A", "Text.\n", slug="s" * 400)},
+                         "title: " + "W" * 20000 + "\nauthors: [Me]\nchapters: [a.md]\n")
+    result = run_cli("build", str(manifest), "-f", "epub,html", "-o", str(book_dir / "out"))
+    _assert_clean(result, 0)
+    assert len(next((book_dir / "out").glob("*.epub")).name) < 130
+
+
+def test_small_manifest_slips_are_accepted_or_explained(book_dir):
+    manifest = _tiny(book_dir, manifest_extra="outputs:\n  epub:\n  pdf: {font_size: 6pt}\ncover: ../nope.png\n")
+    result = run_cli("check", str(manifest))
+    _assert_clean(result, 0)                                   # `epub:` alone means default options
+    assert "CB202" in result.stderr and "generated cover" in result.stderr

@@ -81,6 +81,17 @@ def _rel(book: Book, path: Path) -> str:
 
 # --- drawing ----------------------------------------------------------------------------------
 
+def _short(text: str, limit: int) -> str:
+    """A cover holds a few lines: longer text is cut (at a word when there is one) with an ellipsis;
+    words are cut too, so one endless word cannot make the lettering huge."""
+    words = [w if len(w) <= 40 else w[:39] + "\u2026" for w in text.split()]
+    text = " ".join(words)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:.") + "\u2026"
+
+
 def generate(book: Book, theme: Theme, problems: list[Diagnostic]) -> bytes:
     m = book.meta
     font_path = cover_font(theme)
@@ -88,17 +99,18 @@ def generate(book: Book, theme: Theme, problems: list[Diagnostic]) -> bytes:
     image = Image.new("RGB", SIZE, BACKGROUND)
     draw = ImageDraw.Draw(image)
     width = SIZE[0] - 2 * MARGIN
-    title_font, title_lines = _fit(draw, font_path, m.title, width, start=150, max_lines=6)
+    title_font, title_lines = _fit(draw, font_path, _short(m.title, 160), width, start=150, max_lines=6)
     y = 560
     y = _lines(draw, title_lines, title_font, y, INK, spacing=1.18)
     y += 60
     draw.rectangle((MARGIN, y, MARGIN + 260, y + 12), fill=RULE)
     y += 110
     if m.subtitle:
-        sub_font, sub_lines = _fit(draw, font_path, m.subtitle, width, start=72, max_lines=4)
+        sub_font, sub_lines = _fit(draw, font_path, _short(m.subtitle, 240), width, start=72, max_lines=4)
         _lines(draw, sub_lines, sub_font, y, SOFT_INK, spacing=1.3)
     if m.authors:
-        author_font, author_lines = _fit(draw, font_path, ", ".join(m.authors), width, start=84, max_lines=3)
+        author_font, author_lines = _fit(draw, font_path, _short(", ".join(m.authors), 160), width, start=84,
+                                         max_lines=3)
         height = len(author_lines) * int(author_font.size * 1.3)
         _lines(draw, author_lines, author_font, SIZE[1] - 300 - height, INK, spacing=1.3)
     out = io.BytesIO()

@@ -13,15 +13,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lxml import etree
 from PIL import Image
 
-from compiler.backends.epub.surgery import remove
+from compiler import images
+from compiler.images import sniff
 from compiler.diagnostics import FatalError
 from compiler.paths import OutsideBook, confine
 from compiler.themes import Theme
 
-SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 CORE_RASTER = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
 FONT_TYPES = {".ttf": "font/ttf", ".otf": "font/otf", ".woff": "font/woff", ".woff2": "font/woff2"}
@@ -37,22 +36,6 @@ class Resource:
 
 class ImageError(Exception):
     """An image that cannot be embedded (the message says why)."""
-
-
-def sniff(data: bytes) -> str | None:
-    """The core media type of an image from its first bytes."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<svg", b"<?xml", b"<!--", b"<!doctype svg")) and b"<svg" in data[:65536].lower():
-        return "image/svg+xml"
-    return None
 
 
 def read_image(path: Path, root: Path) -> tuple[bytes, str]:
@@ -89,33 +72,10 @@ def to_png(data: bytes) -> bytes:
 
 
 def clean_svg(data: bytes) -> bytes:
-    """An SVG without scripts, event handlers, foreign objects or references to other files."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True,
-                             remove_pis=True, huge_tree=False)
     try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        raise ImageError(f"is not well-formed SVG ({exc.msg})") from None
-    if root.tag != f"{{{SVG_NS}}}svg":
-        raise ImageError("is not an SVG image")
-    for el in list(root.iter()):
-        if el.tag is etree.Entity:              # a reference to an entity the DTD (now gone) declared
-            remove(el)
-            continue
-        if not isinstance(el.tag, str):
-            continue
-        local = etree.QName(el).localname
-        if local in ("script", "foreignObject", "handler", "iframe") or (
-                local == "style" and re.search(r"url\(|@import", el.text or "", re.I)):
-            el.getparent().remove(el)
-            continue
-        for name in list(el.attrib):
-            value = el.attrib[name]
-            short = etree.QName(name).localname.lower()
-            if short.startswith("on") or (short == "href" and not value.startswith("#")) or \
-                    (short == "style" and "url(" in value.lower()):
-                del el.attrib[name]
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+        return images.clean_svg(data)
+    except images.SvgError as exc:
+        raise ImageError(str(exc)) from None
 
 
 def is_animated(data: bytes) -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from compiler.backends import BuildContext
 from compiler.book import Book
 from compiler.diagnostics import diag
+from compiler.images import SvgError, clean_svg, sniff
 from compiler.paths import OutsideBook, confine
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
@@ -47,20 +48,32 @@ def book_images(book: Book, ctx: BuildContext) -> dict[str, Path]:
         if not real.is_file():
             ctx.diagnostics.append(diag("CB201", href, None, "image file is missing: left out"))
             continue
+        try:
+            image_data(real)
+        except SvgError as exc:
+            ctx.diagnostics.append(diag("CB201", href, None, f"SVG image left out: it {exc}"))
+            continue
         usable[href] = real
     return usable
+
+
+def image_data(path: Path) -> bytes:
+    """The bytes to publish: SVGs without scripts, handlers or outside references (raises
+    SvgError for one that cannot be cleaned); other images as they are."""
+    data = path.read_bytes()
+    return clean_svg(data) if sniff(data) == "image/svg+xml" else data
 
 
 def copy_images(images: dict[str, Path], folder: Path) -> None:
     for href, source in images.items():
         target = folder / href
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        target.write_bytes(image_data(source))
 
 
 def data_uri(path: Path) -> str:
     kind = IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+    return f"data:{kind};base64,{base64.b64encode(image_data(path)).decode('ascii')}"
 
 
 def cover_source(book: Book, ctx: BuildContext) -> Path | None:

@@ -17,6 +17,7 @@ from compiler.backends.html.plan import make_plan, toc_window
 from compiler.backends.html.views import (Assets, Head, Nav, chapter_view, csp, environment, inline, locale, page_ids,
                                           stylesheet)
 from compiler.book import Book
+from compiler.diagnostics import diag
 
 
 def write_single(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Path) -> Path:
@@ -25,7 +26,11 @@ def write_single(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Pa
     name = f"{book.meta.slug}.html"
     images = {href: files.data_uri(path) for href, path in files.book_images(book, ctx).items()}
     cover_path = files.cover_source(book, ctx)
-    cover = files.data_uri(cover_path) if cover_path else None
+    try:
+        cover = files.data_uri(cover_path) if cover_path else None
+    except files.SvgError as exc:
+        ctx.diagnostics.append(diag("CB202", cover_path.name, None, f"cover left out: it {exc}"))
+        cover = None
     downloads = files.copy_downloads(ctx, folder, {name.casefold()})
     js = inline(ctx.theme.read("html/book.js"))
     index = inline(search.to_script(search.index_data(plan))) if options.search else None

@@ -14,6 +14,7 @@ from compiler.backends.html.plan import INDEX, Plan, make_plan, toc_window
 from compiler.backends.html.views import (Assets, Head, Nav, chapter_view, csp, description, environment, locale,
                                           page_ids, stylesheet)
 from compiler.book import Book
+from compiler.diagnostics import diag
 
 CSS, JS, INDEX_JS, SITEMAP = "book.css", "book.js", "search-index.js", "sitemap.xml"
 
@@ -74,7 +75,12 @@ def _copy_cover(book: Book, ctx: BuildContext, folder: Path, taken: set[str]) ->
         return None
     name = "cover" + source.suffix.lower()
     taken.add(name)
-    (folder / name).write_bytes(source.read_bytes())
+    try:
+        (folder / name).write_bytes(files.image_data(source))
+    except files.SvgError as exc:
+        ctx.diagnostics.append(diag("CB202", source.name, None, f"cover left out: it {exc}"))
+        taken.discard(name)
+        return None
     return name
 
 

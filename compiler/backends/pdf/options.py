@@ -67,8 +67,10 @@ class PdfOptions(BackendOptions):
     toc_depth: int = Field(2, ge=1, le=6, description="1: chapters only; 2: and their sections; …")
     cover: bool = Field(True, description="Begin with a cover page (book cover image or a typeset one)")
     variant: Literal["none", "pdf/ua-1", "pdf/a-3b"] = Field("none", description="PDF/UA-1 (tagged) or PDF/A-3b")
-    timeout: int | None = Field(None, ge=10, description="Seconds the renderer may take (default: by book size)")
-    memory_limit: int | None = Field(None, ge=64, description="MiB the renderer may use (default: 75% of RAM)")
+    timeout: int | None = Field(None, ge=10, le=7 * 24 * 3600,
+                                description="Seconds the renderer may take (default: by book size)")
+    memory_limit: int | None = Field(None, ge=64, le=16 * 1024 * 1024,
+                                     description="MiB the renderer may use (default: 75% of RAM)")
 
     @field_validator("page_size")
     @classmethod
@@ -89,7 +91,7 @@ class PdfOptions(BackendOptions):
     @classmethod
     def _font_size(cls, v: str | float) -> str | float:
         points = font_points(v)
-        if not 6 <= points <= 24:
+        if not 6 - 1e-6 <= points <= 24 + 1e-6:   # 6pt is 6.000000000000001 once through millimetres
             raise ValueError(f"font_size {v!r} is {points:.1f}pt; use a size between 6pt and 24pt")
         return v
 
