@@ -188,6 +188,9 @@ def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None =
         raise FatalError(exc.message, 2, path, exc.line) from None
     if not isinstance(doc.data, dict):
         raise FatalError("the manifest must be a mapping of keys (title: …, chapters: …)", 2, path, 1)
+    if doc.duplicates:
+        raise FatalError("\n".join(f"{path}:{line}: {'.'.join(map(str, key))} is given twice (the second would "
+                                   "silently win); keep one" for key, line in doc.duplicates), 2)
     _, escaped = without_controls(doc.data)
     if escaped:
         raise FatalError(f"{'.'.join(map(str, escaped))}: a control character (written as an escape); remove it",

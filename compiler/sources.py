@@ -213,6 +213,9 @@ def _load_meta(handler, fm: str, fm_line: int, rel: str, problems: list[Diagnost
         problems.append(diag("CB113", rel, fm_line + 1, "front matter must be a mapping of keys (title: …), "
                              f"not a {type(doc.data).__name__}"))
         return {}, {}
+    for key, line in doc.duplicates:
+        problems.append(diag("CB122", rel, fm_line + line - 1, f"{'.'.join(map(str, key))} is given twice in the "
+                             "front matter: the last one is used; keep one"))
     return doc.data, {path: fm_line + line - 1 for path, line in doc.lines.items()}
 
 

@@ -41,6 +41,7 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|Tr
 class YamlDoc:
     data: object
     lines: dict[tuple, int]  # key path -> 1-based line (relative to the text given)
+    duplicates: tuple[tuple[tuple, int], ...] = ()   # (key path, line) of each key given twice: the last wins
 
 
 class YamlSyntaxError(Exception):
@@ -69,28 +70,33 @@ def load(text: str) -> YamlDoc:
     finally:
         loader.dispose()
     lines: dict[tuple, int] = {}
+    duplicates: list[tuple[tuple, int]] = []
     try:
         if node is not None:
-            _record_lines(node, (), lines)
+            _record_lines(node, (), lines, duplicates)
     except RecursionError:
         raise YamlSyntaxError(TOO_DEEP, None) from None
-    return YamlDoc(data, lines)
+    return YamlDoc(data, lines, tuple(duplicates))
 
 
 TOO_DEEP = "YAML nested too deeply (hundreds of levels of lists or mappings); flatten it"
 
 
-def _record_lines(node: Node, path: tuple, lines: dict[tuple, int]) -> None:
+def _record_lines(node: Node, path: tuple, lines: dict[tuple, int], duplicates: list) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, MappingNode):
+        seen = set()
         for key, value in node.value:
             if isinstance(key, ScalarNode):
                 child = path + (key.value,)
+                if key.value in seen:
+                    duplicates.append((child, key.start_mark.line + 1))
+                seen.add(key.value)
                 lines[child] = key.start_mark.line + 1
-                _record_lines(value, child, lines)
+                _record_lines(value, child, lines, duplicates)
     elif isinstance(node, SequenceNode):
         for i, item in enumerate(node.value):
-            _record_lines(item, path + (i,), lines)
+            _record_lines(item, path + (i,), lines, duplicates)
 
 
 def line_of(doc: YamlDoc, path: tuple) -> int | None:

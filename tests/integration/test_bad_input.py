@@ -248,3 +248,15 @@ def test_small_manifest_slips_are_accepted_or_explained(book_dir):
     result = run_cli("check", str(manifest))
     _assert_clean(result, 0)                                   # `epub:` alone means default options
     assert "CB202" in result.stderr and "generated cover" in result.stderr
+
+
+def test_a_key_given_twice(book_dir):
+    manifest = _tiny(book_dir, manifest_extra="title: Again\n")
+    result = run_cli("check", str(manifest))
+    _assert_clean(result, 2)
+    assert f"{manifest}:5: title is given twice" in result.stderr
+    manifest = _tiny(book_dir)
+    (book_dir / "a.md").write_text("---\ntitle: A\ndescription: d\ntitle: B\n---\n\nText.\n")
+    result = run_cli("check", str(manifest))
+    _assert_clean(result, 0)
+    assert "a.md:4: warning CB122 title is given twice" in result.stderr
