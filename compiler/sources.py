@@ -152,6 +152,10 @@ def parse_post(text: str, path: Path, rel: str) -> Post:
         problems.append(diag("CB103", rel, meta_lines.get(("title",), 1),
                              "no title in the front matter; add `title: …` (the chapter heading)"))
         title = name_slug.replace("-", " ").capitalize()
+    elif isinstance(title, (list, dict, bool, bytes)):
+        problems.append(diag("CB103", rel, meta_lines.get(("title",), 1),
+                             f"title is a {type(title).__name__}, not text; write `title: \"…\"`"))
+        title = name_slug.replace("-", " ").capitalize()
     date = _check_dates(meta, meta_lines, rel, problems)
     if date is None and file_date is not None:
         date = file_date
@@ -162,6 +166,9 @@ def parse_post(text: str, path: Path, rel: str) -> Post:
     slug = str(meta.get("slug") or name_slug)
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", slug)[:100].strip("-.") or "chapter"   # a file name on every system
     draft = meta.get("draft")
+    if draft is not None and not isinstance(draft, bool):
+        problems.append(diag("CB123", rel, meta_lines.get(("draft",), 1), f"draft: {draft!r} is not true or false "
+                             "(write it without quotes); the post is treated as if it had no `draft:`"))
     return Post(
         path=path, rel=rel, meta=meta, meta_lines=meta_lines, body=body, body_line=body_line, lines=lines,
         title=str(title).strip(), slug=slug, date=date, tags=_tags(meta),

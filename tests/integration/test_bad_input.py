@@ -260,3 +260,12 @@ def test_a_key_given_twice(book_dir):
     result = run_cli("check", str(manifest))
     _assert_clean(result, 0)
     assert "a.md:4: warning CB122 title is given twice" in result.stderr
+
+
+def test_front_matter_values_of_the_wrong_kind_are_explained(book_dir):
+    manifest = _tiny(book_dir)
+    (book_dir / "a.md").write_text('---\ntitle: [a, b]\ndescription: d\ndraft: "false"\n---\n\nText.\n')
+    result = run_cli("check", str(manifest))
+    _assert_clean(result, 1)
+    assert "a.md:2: error CB103 title is a list, not text" in result.stderr
+    assert "a.md:4: warning CB123 draft: 'false' is not true or false" in result.stderr
