@@ -95,8 +95,9 @@ def report_chapters(book: Book, reports: Reports, problems: list[Diagnostic]) ->
             problems.append(diag("CB210", source, None, f"{_count(r.dropped_links, 'link')} that cannot work inside "
                                  f"an EPUB kept as text: {_examples(r.dropped_links)}"))
         if r.missing_images:
-            problems.append(diag("CB211", source, None, f"{_count(r.missing_images, 'image')} in raw HTML not in the "
-                                 f"book folder, replaced by alt text: {_examples(r.missing_images)}"))
+            problems.append(diag("CB211", source, None, f"{_count(r.missing_images, 'image')} not embedded (not in "
+                                 f"the book folder, or not an image EPUB readers can show), replaced by alt text: "
+                                 f"{_examples(r.missing_images)}"))
         if r.remote_images:
             problems.append(diag("CB211", source, None, f"{_count(r.remote_images, 'remote image')} linked, not "
                                  f"embedded (nothing is fetched): {_examples(r.remote_images)}", Severity.INFO))
