@@ -104,13 +104,15 @@ def _run_cached(keys: list[str], requests: list, unwrap, answers: dict[str, str]
         if line is None:
             missing.append(i)
         else:
-            kept[key] = line
-            results[i] = Result(unwrap(i, json.loads(line)))
+            results[i] = _answer(unwrap, i, line)
+            if results[i].error is None:
+                kept[key] = line
 
     def fresh(k: int, line: str):
         i = missing[k]
+        value = unwrap(i, json.loads(line))   # raises for a post that cannot be used: then not kept
         kept[keys[i]] = line
-        return unwrap(i, json.loads(line))
+        return value
 
     for k, result in enumerate(_run([requests[i] for i in missing], fresh, raw=True)):
         results[missing[k]] = result
@@ -184,10 +186,7 @@ def _one_process(pending: list[int], requests, results, unwrap, failures: list, 
             if line.startswith('{"error":'):   # the worker's failure answer; an AST or text never starts so
                 results[index] = Result(None, json.loads(line)["error"])
             else:
-                try:
-                    results[index] = Result(unwrap(index, line if raw else json.loads(line)))
-                except RecursionError:   # the post, not Chapbook: hundreds of nested lists, quotes or emphases
-                    results[index] = Result(None, TOO_DEEP)
+                results[index] = _answer(unwrap, index, line, raw)
             handled += 1
         return handled
     finally:
@@ -199,6 +198,14 @@ def _one_process(pending: list[int], requests, results, unwrap, failures: list, 
                 stream.close()
             except OSError:
                 pass
+
+
+def _answer(unwrap, index: int, line: str, raw: bool = False) -> Result:
+    """One answer unwrapped; a post nested too deeply for Python is that post's failure, not a bug."""
+    try:
+        return Result(unwrap(index, line if raw else json.loads(line)))
+    except RecursionError:   # hundreds of nested lists, quotes or emphases
+        return Result(None, TOO_DEEP)
 
 
 def _feed(proc: subprocess.Popen, requests: list, failures: list) -> None:

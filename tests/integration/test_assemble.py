@@ -172,3 +172,17 @@ def test_a_cache_sends_pandoc_only_what_changed(book_dir, monkeypatch):
     assert [c.html for c in edited.all_chapters] == [c.html for c in fresh.all_chapters]
     assert "edited" in edited.all_chapters[2].html
     assert len(cache.reads) == 3 and len(cache.writes) == 3   # one build's answers, not every version
+
+
+def test_a_post_too_deep_to_use_is_never_cached(book_dir):
+    """A failure is not kept: the next build under `serve` reports it again instead of crashing."""
+    from compiler import pandoc
+    from compiler.assemble import compile_book
+    from compiler.manifest import load_manifest
+    deep = "\n".join("  " * i + "- x" for i in range(400)) + "\n"    # too deep for Python to read back
+    manifest = make_book(book_dir, {"a.md": post("A", "Fine.\n"), "b.md": post("B", deep)})
+    cache = pandoc.Cache()
+    for _ in range(2):
+        _, problems = compile_book(load_manifest(manifest), render=False, cache=cache)
+        assert [d.path for d in problems if d.code == "CB115"] == ["b.md"]
+        assert len(cache.reads) == 1
