@@ -48,35 +48,46 @@ def book_images(book: Book, ctx: BuildContext) -> dict[str, Path]:
         if not real.is_file():
             ctx.diagnostics.append(diag("CB201", href, None, "image file is missing: left out"))
             continue
-        try:
-            image_data(real)
-        except SvgError as exc:
-            ctx.diagnostics.append(diag("CB201", href, None, f"SVG image left out: it {exc}"))
-            continue
         usable[href] = real
     return usable
 
 
+def publishable(images: dict[str, Path], ctx: BuildContext):
+    """(href, bytes to publish) for each image, read once: SVGs without scripts, handlers or
+    outside references; one that cannot be cleaned is left out (CB201)."""
+    for href, path in images.items():
+        try:
+            yield href, image_data(path)
+        except SvgError as exc:
+            ctx.diagnostics.append(diag("CB201", href, None, f"SVG image left out: it {exc}"))
+
+
 def image_data(path: Path) -> bytes:
-    """The bytes to publish: SVGs without scripts, handlers or outside references (raises
-    SvgError for one that cannot be cleaned); other images as they are."""
+    """The file's bytes, an SVG cleaned (raises SvgError when it cannot be)."""
     data = path.read_bytes()
     return clean_svg(data) if sniff(data) == "image/svg+xml" else data
 
 
-def copy_images(images: dict[str, Path], folder: Path) -> None:
-    for href, source in images.items():
+def copy_images(images: dict[str, Path], folder: Path, ctx: BuildContext) -> set[str]:
+    """Write the publishable images under `folder`; returns the hrefs written."""
+    written = set()
+    for href, data in publishable(images, ctx):
         target = folder / href
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(image_data(source))
+        target.write_bytes(data)
+        written.add(href)
+    return written
 
 
-def data_uri(path: Path) -> str:
-    kind = IMAGE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return f"data:{kind};base64,{base64.b64encode(image_data(path)).decode('ascii')}"
+def data_uri(name: str, data: bytes) -> str:
+    """`data` as a data: URI, its media type from the file name."""
+    kind = IMAGE_TYPES.get(PurePosixPath(name).suffix.lower()) or mimetypes.guess_type(name)[0] \
+        or "application/octet-stream"
+    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def cover_source(book: Book, ctx: BuildContext) -> Path | None:
+def cover_image(book: Book, ctx: BuildContext) -> tuple[Path, bytes] | None:
+    """The cover file and the bytes to publish, or None (with CB202) when there is none usable."""
     cover = book.meta.cover
     if cover is None:
         return None
@@ -89,7 +100,11 @@ def cover_source(book: Book, ctx: BuildContext) -> Path | None:
                                     "cover is not an image file inside the book folder (png, jpg, gif, webp, svg): "
                                     "the index page shows a typographic cover"))
         return None
-    return real
+    try:
+        return real, image_data(real)
+    except SvgError as exc:
+        ctx.diagnostics.append(diag("CB202", real.name, None, f"cover left out: it {exc}"))
+        return None
 
 
 def copy_downloads(ctx: BuildContext, folder: Path, taken: set[str]) -> list[Download]:

@@ -17,20 +17,15 @@ from compiler.backends.html.plan import make_plan, toc_window
 from compiler.backends.html.views import (Assets, Head, Nav, chapter_view, csp, environment, inline, locale, page_ids,
                                           stylesheet)
 from compiler.book import Book
-from compiler.diagnostics import diag
 
 
 def write_single(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Path) -> Path:
     plan = make_plan(book, "single")
     env = environment(ctx.theme, book.meta.language)
     name = f"{book.meta.slug}.html"
-    images = {href: files.data_uri(path) for href, path in files.book_images(book, ctx).items()}
-    cover_path = files.cover_source(book, ctx)
-    try:
-        cover = files.data_uri(cover_path) if cover_path else None
-    except files.SvgError as exc:
-        ctx.diagnostics.append(diag("CB202", cover_path.name, None, f"cover left out: it {exc}"))
-        cover = None
+    images = {href: files.data_uri(href, data) for href, data in files.publishable(files.book_images(book, ctx), ctx)}
+    cover_file = files.cover_image(book, ctx)
+    cover = files.data_uri(cover_file[0].name, cover_file[1]) if cover_file else None
     downloads = files.copy_downloads(ctx, folder, {name.casefold()})
     js = inline(ctx.theme.read("html/book.js"))
     index = inline(search.to_script(search.index_data(plan))) if options.search else None

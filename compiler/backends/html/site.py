@@ -14,7 +14,6 @@ from compiler.backends.html.plan import INDEX, Plan, make_plan, toc_window
 from compiler.backends.html.views import (Assets, Head, Nav, chapter_view, csp, description, environment, locale,
                                           page_ids, stylesheet)
 from compiler.book import Book
-from compiler.diagnostics import diag
 
 CSS, JS, INDEX_JS, SITEMAP = "book.css", "book.js", "search-index.js", "sitemap.xml"
 
@@ -22,8 +21,7 @@ CSS, JS, INDEX_JS, SITEMAP = "book.css", "book.js", "search-index.js", "sitemap.
 def write_site(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Path) -> None:
     plan = make_plan(book, "site")
     env = environment(ctx.theme, book.meta.language)
-    images = files.book_images(book, ctx)
-    files.copy_images(images, folder)
+    images = files.copy_images(files.book_images(book, ctx), folder, ctx)
     taken = {n.casefold() for n in (INDEX, CSS, JS, INDEX_JS, SITEMAP, "assets", *(e.file for e in plan.entries))}
     cover = _copy_cover(book, ctx, folder, taken)
     downloads = files.copy_downloads(ctx, folder, taken)
@@ -70,17 +68,13 @@ def _nav(plan: Plan, current: int | None, options: HtmlOptions) -> Nav:
 
 
 def _copy_cover(book: Book, ctx: BuildContext, folder: Path, taken: set[str]) -> str | None:
-    source = files.cover_source(book, ctx)
-    if source is None:
+    cover = files.cover_image(book, ctx)
+    if cover is None:
         return None
+    source, data = cover
     name = "cover" + source.suffix.lower()
     taken.add(name)
-    try:
-        (folder / name).write_bytes(files.image_data(source))
-    except files.SvgError as exc:
-        ctx.diagnostics.append(diag("CB202", source.name, None, f"cover left out: it {exc}"))
-        taken.discard(name)
-        return None
+    (folder / name).write_bytes(data)
     return name
 
 

@@ -22,7 +22,7 @@ from compiler.backends.html.search import plain_text
 from compiler.book import Chapter
 from compiler.diagnostics import diag
 from compiler.locales import long_date, translator
-from compiler.themes import Theme
+from compiler.themes import Theme, read_theme_text
 
 TEMPLATE_IDS = ("cb-main", "cb-toc", "cb-toc-toggle", "cb-search", "cb-search-input", "cb-search-results",
                 "cb-theme-toggle", "cb-top", "cb-contents")
@@ -91,7 +91,7 @@ def stylesheet(theme: Theme) -> str:
     """The shared highlight palette, then the HTML theme and every `html/theme.css` of the chain,
     all obeying the reader's toggle."""
     parts = [theme.read(name) for name in ("common/highlight.css", "html/book.css") if theme.find(name)]
-    parts += [path.read_text(encoding="utf-8") for _, path in theme.layers("html/theme.css")]
+    parts += [read_theme_text(path) for _, path in theme.layers("html/theme.css")]
     return with_theme_toggle("\n".join(parts))
 
 
