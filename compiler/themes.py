@@ -139,10 +139,8 @@ def _extends(folder: Path) -> str | None:
     if not spec.is_file():
         return None
     try:
-        data = yamlsafe.load(spec.read_text(encoding="utf-8")).data or {}
+        data = yamlsafe.load(read_theme_text(spec)).data or {}
     except yamlsafe.YamlSyntaxError as exc:
         raise FatalError(exc.message, 2, spec, exc.line) from None
-    except UnicodeDecodeError as exc:
-        raise FatalError(f"not UTF-8 (byte {exc.start}); save it as UTF-8", 2, spec) from None
     value = data.get("extends") if isinstance(data, dict) else None
     return str(value) if value else None

@@ -17,9 +17,8 @@ from PIL import Image
 
 from compiler import images
 from compiler.images import sniff
-from compiler.diagnostics import FatalError
 from compiler.paths import OutsideBook, confine
-from compiler.themes import Theme
+from compiler.themes import Theme, read_theme_text
 
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 CORE_RASTER = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}
@@ -96,20 +95,11 @@ def image_name(index: int, source: str, media_type: str) -> str:
 def stylesheet(theme: Theme) -> bytes:
     """The theme's EPUB stylesheet, every `epub/theme.css` of the chain (the book's theme last),
     then the shared syntax-highlighting palette."""
-    parts = [_theme_text(theme, "epub/book.css")]
-    parts += [path.read_text(encoding="utf-8") for _, path in theme.layers("epub/theme.css")]
+    parts = [theme.read("epub/book.css")]   # theme files are confined by the lookup itself
+    parts += [read_theme_text(path) for _, path in theme.layers("epub/theme.css")]
     if theme.find("common/highlight.css"):
-        parts.append(_theme_text(theme, "common/highlight.css"))
+        parts.append(theme.read("common/highlight.css"))
     return "\n".join(parts).encode("utf-8")
-
-
-def _theme_text(theme: Theme, relpath: str) -> str:
-    """A theme file's text, refusing one that is a link out of the theme's folders."""
-    path = theme.find(relpath)
-    if path is not None and not any(inside(folder, path) for folder in theme.folders):
-        raise FatalError(f"theme {theme.name!r}: {relpath} links outside the theme folder; replace the link "
-                         "with the file itself", 2)
-    return theme.read(relpath)
 
 
 def inside(folder: Path, path: Path) -> bool:
