@@ -91,12 +91,24 @@ class Book:
 def build_time() -> datetime:
     """SOURCE_DATE_EPOCH when set (reproducible builds), else now; always UTC, whole seconds."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is None or not epoch.strip():
+    seconds = (epoch or "").strip()
+    if not seconds:
         return datetime.now(timezone.utc).replace(microsecond=0)
-    if epoch.strip().isdigit():
+    if seconds.isdigit():
         try:
-            return datetime.fromtimestamp(int(epoch.strip()), tz=timezone.utc)
+            return datetime.fromtimestamp(int(seconds), tz=timezone.utc)
         except (ValueError, OverflowError, OSError):
             pass
     raise FatalError(f"SOURCE_DATE_EPOCH={epoch!r} is not a time: set it to a whole number of seconds since "
                      "1970 (up to 253402300799), or unset it", 2)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary, ending with an ellipsis (for a
+    running header or a cover, where the whole title does not fit; contents keep it whole)."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    if " " in cut and not text[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-\u2013\u2014") + "\u2026"

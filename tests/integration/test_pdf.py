@@ -624,7 +624,8 @@ def test_a_long_chapter_title_keeps_its_running_header_on_one_line(tmp_path, the
 
 
 def test_running_titles_are_cut_at_a_word_with_an_ellipsis():
-    from compiler.backends.pdf.document import running_chars, running_title
+    from compiler.backends.pdf.document import running_chars
+    from compiler.book import shorten as running_title
     title = "How to Lead a Team Through a Difficult Migration, Without Losing Anybody"
     assert running_title(title, 200) == title
     assert running_title(title, 50) == "How to Lead a Team Through a Difficult Migration\u2026"   # comma dropped

@@ -15,7 +15,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from compiler.backends.epub.resources import CORE_RASTER, ImageError, Resource, inside, read_image
-from compiler.book import Book
+from compiler.book import Book, shorten
 from compiler.diagnostics import Diagnostic, diag
 from compiler.paths import OutsideBook, confine
 from compiler.themes import Theme
@@ -84,12 +84,7 @@ def _rel(book: Book, path: Path) -> str:
 def _short(text: str, limit: int) -> str:
     """A cover holds a few lines: longer text is cut (at a word when there is one) with an ellipsis;
     words are cut too, so one endless word cannot make the lettering huge."""
-    words = [w if len(w) <= 40 else w[:39] + "\u2026" for w in text.split()]
-    text = " ".join(words)
-    if len(text) <= limit:
-        return text
-    cut = text[:limit - 1]
-    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:.") + "\u2026"
+    return shorten(" ".join(shorten(word, 40) for word in text.split()), limit)
 
 
 def generate(book: Book, theme: Theme, problems: list[Diagnostic]) -> bytes:

@@ -12,7 +12,7 @@ from compiler.backends.pdf.chapters import BookIds, prepare_chapter
 from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL
 from compiler.backends.pdf.options import PdfOptions, font_points, options_css, page_margins, page_size_mm
 from compiler.backends.pdf.outline import toc_entries, toc_tree
-from compiler.book import Book
+from compiler.book import Book, shorten
 from compiler.locales import words
 from compiler.paths import relative
 from compiler.themes import Theme
@@ -43,14 +43,14 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
     for kind, chapter, part in _reading_order(book):
         if kind == "part":
             blocks.append({"kind": "part", "id": part.slug, "title": part.title, "level": marks[part.slug].level,
-                           "running": running_title(part.title, fit), "body_start": first_body})
+                           "running": shorten(part.title, fit), "body_start": first_body})
             first_body = False
             continue
         html, deep = prepare_chapter(chapter, marks, ids, options.link_notes)
         if deep:
             flattened[chapter.source] = deep
         blocks.append({"kind": kind, "id": chapter.slug, "title": chapter.title, "level": marks[chapter.slug].level,
-                       "running": running_title(chapter.title, fit),
+                       "running": shorten(chapter.title, fit),
                        "date": chapter.date.strftime("%Y-%m-%d") if chapter.date else None, "html": Markup(html),
                        "body_start": first_body and kind != "front"})
         if kind != "front":
@@ -64,7 +64,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
         options_css=Markup(options_css(options)), cover=options.cover, cover_url=cover_url,
         recto=options.recto_chapters, has_parts=book.has_parts, generator=f"chapbook {__version__}",
         modified=meta.modified.strftime("%Y-%m-%dT%H:%M:%SZ"), keywords=", ".join(meta.subjects),
-        book_running=running_title(meta.title, fit),
+        book_running=shorten(meta.title, fit),
         contents_title=words(meta.language)["contents"],
     )
     start = next((b["id"] for b in blocks if b["body_start"]), None)
@@ -81,17 +81,6 @@ def running_chars(options: PdfOptions) -> int:
     room_mm = width - margins["inner"] - margins["outer"] - 16
     letter_mm = font_points(options.font_size) * 0.85 * 0.48 * 25.4 / 72
     return max(20, int(room_mm / letter_mm))
-
-
-def running_title(title: str, chars: int) -> str:
-    """`title` shortened to `chars` at a word boundary, with an ellipsis (the bookmarks and the
-    contents keep the whole title)."""
-    if len(title) <= chars:
-        return title
-    cut = title[:chars - 1]
-    if " " in cut and not title[chars - 1].isspace():
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:.-\u2013\u2014") + "\u2026"
 
 
 def _reading_order(book: Book):
