@@ -92,7 +92,8 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
         routes.add(d.slug, names, d.idmap)
     assets: dict[str, Path] = {}
     body_entries = [d for d in drafts if d.entry.kind == "chapter"]
-    if m.cover and _cover_file(loaded) is None:
+    cover = _cover_file(loaded)
+    if m.cover and cover is None:
         problems.append(diag("CB202", loaded.name, loaded.line("cover"), f"cover: {m.cover} is not a file inside the "
                              "book folder; the outputs use a generated cover"))
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
@@ -116,7 +117,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
         htmls = [""] * len(drafts)
     chapters = [to_chapter(d, html) for d, html in zip(drafts, htmls)]
     book = Book(
-        meta=metadata(loaded, [c for c in chapters if c.kind == "chapter"]),
+        meta=metadata(loaded, [c for c in chapters if c.kind == "chapter"], cover),
         root=root,
         front=tuple(c for c in chapters if c.kind == "front"),
         parts=group_parts(loaded, drafts, chapters),
@@ -370,8 +371,8 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
 
 # --- rendering ---------------------------------------------------------------------------------
 
-def render_html(drafts: list[Draft], problems: list[Diagnostic], assets: dict, say=lambda m: None,
-                prepare=lambda d: d.blocks, cache: pandoc.Cache | None = None) -> list[str]:
+def render_html(drafts: list[Draft], problems: list[Diagnostic], assets: dict, say, prepare,
+                cache: pandoc.Cache | None = None) -> list[str]:
     """Render every chapter; `prepare(draft)` gives its final blocks just before they are sent to
     pandoc, and each fragment is finished as soon as pandoc returns it."""
     def doc(i: int, d: Draft):
@@ -396,9 +397,7 @@ def finish_html(html: str, d: Draft, assets: dict, problems: list[Diagnostic]) -
     what raw HTML still points at (its links, anchors and images never went through the AST)."""
     html = _GENERATED_IDS.sub(lambda m: f'{m[1]}="{m[2]}{d.slug}--{m[3]}"', html)
     html = _IMG_NO_ALT.sub('<img alt=""', clean_html(html))
-    if d.links is None:
-        return html
-    post = d.entry.post
+    post = d.entry.post   # d.links is set: `prepare` resolved the chapter's links before pandoc saw it
 
     def report(code, needle, message):
         problems.append(diag(code, post.rel, post.locate(needle), message))
@@ -459,9 +458,7 @@ def group_parts(loaded: LoadedManifest, drafts: list[Draft], chapters: list[Chap
 def _file_slug(title: str) -> str:
     """The book's file name stem: its title as an id, short enough for any file system (a name of
     at most 255 bytes, with room for the extension and a temporary prefix)."""
-    slug = local_id(title) or "book"
-    while len(slug.encode("utf-8")) > 120:
-        slug = slug[:-1]
+    slug = (local_id(title) or "book").encode("utf-8")[:120].decode("utf-8", "ignore")   # no split character
     return slug.rstrip("-") or "book"
 
 
@@ -476,9 +473,8 @@ def _cover_file(loaded: LoadedManifest) -> Path | None:
     return cover if cover.is_file() else None
 
 
-def metadata(loaded: LoadedManifest, chapters: list[Chapter]) -> Metadata:
+def metadata(loaded: LoadedManifest, chapters: list[Chapter], cover: Path | None) -> Metadata:
     m = loaded.manifest
-    cover = _cover_file(loaded)
     dates = sorted(_naive_utc(c.date) for c in chapters if c.date)
     date = m.date.isoformat() if m.date else (f"{dates[-1]:%Y-%m-%d}" if dates else None)
     subjects = tuple(dict.fromkeys(t for c in chapters for t in c.tags))

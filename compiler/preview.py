@@ -4,8 +4,9 @@ Three parts, one job each:
 - `Builder` compiles the book and runs the `html` backend (whatever it currently is, through the
   registry) into a fresh folder of a private temporary directory, never into the book's `dist/`.
   It keeps the compiled book, so a change to the theme alone skips recompiling the posts.
-- `PreviewServer` serves the files of the last good build, on 127.0.0.1 unless told otherwise. Served HTML pages (never the built files) get one `<script src>` tag for a
-  same-origin reload script, which listens to `/__chapbook/events` (Server-Sent Events): a new build
+- `PreviewServer` serves the files of the last good build, on 127.0.0.1 unless told otherwise.
+  Served HTML pages (never the built files) get one `<script src>` tag for a same-origin reload
+  script, which listens to `/__chapbook/events` (Server-Sent Events): a new build
   reloads the page, a failed one shows its errors in an overlay while the last good build stays.
 - `run` wires them to `watchfiles` and turns Ctrl-C into a clean stop.
 """
