@@ -37,8 +37,8 @@ def measure(cmd: list[str], cwd: Path) -> dict:
 
 def stage(manifest: str, render: str) -> None:
     """Child mode: compile the book (with or without HTML fragments); print stage timings as JSON."""
-    from compiler.assemble import compile_book
-    from compiler.manifest import load_manifest
+    from compiler.compile.assemble import compile_book
+    from compiler.load.manifest import load_manifest
     start = time.perf_counter()
     book, problems = compile_book(load_manifest(Path(manifest)), render=render == "render")
     pandoc_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -48,7 +48,7 @@ def stage(manifest: str, render: str) -> None:
 
 
 def main(n: int) -> None:
-    from compiler.pandoc import pandoc_path
+    from compiler.compile.pandoc import pandoc_path
     folder = generated(n).parent
     posts = sorted(str(p.relative_to(folder)) for p in (folder / "posts").glob("*.md"))
     rows = {}

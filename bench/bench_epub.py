@@ -70,9 +70,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
 
-    from compiler.assemble import compile_book
-    from compiler.manifest import load_manifest
-    from compiler.themes import load_theme
+    from compiler.compile.assemble import compile_book
+    from compiler.load.manifest import load_manifest
+    from compiler.load.theme import load_theme
     manifest = args.book or generated(args.n)
     start = time.perf_counter()
     book, _ = compile_book(load_manifest(manifest))

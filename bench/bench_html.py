@@ -47,12 +47,12 @@ def measure(cmd: list[str], cwd: Path) -> dict:
 
 def stage(manifest: str, out: str) -> None:
     """Child mode: compile, then run the HTML backend; print both timings as JSON."""
-    from compiler.assemble import compile_book
+    from compiler.compile.assemble import compile_book
     from compiler.backends import BuildContext
     from compiler.backends.html import HtmlBackend
-    from compiler.heap import paused_gc
-    from compiler.manifest import load_manifest
-    from compiler.themes import load_theme
+    from compiler.support.heap import paused_gc
+    from compiler.load.manifest import load_manifest
+    from compiler.load.theme import load_theme
 
     start = time.perf_counter()
     loaded = load_manifest(Path(manifest))
@@ -77,7 +77,7 @@ def posts_of(manifest: Path) -> list[str]:
 
 
 def main(manifest: Path, repeat: int = 1) -> None:
-    from compiler.pandoc import pandoc_path
+    from compiler.compile.pandoc import pandoc_path
 
     folder = manifest.parent
     posts = posts_of(manifest)

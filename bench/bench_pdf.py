@@ -63,11 +63,11 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     manifest = _manifest(args.book, work)
 
-    from compiler.assemble import compile_book
+    from compiler.compile.assemble import compile_book
     from compiler.backends import BuildContext
     from compiler.backends.pdf import PdfBackend, assemble
-    from compiler.manifest import load_manifest
-    from compiler.themes import load_theme
+    from compiler.load.manifest import load_manifest
+    from compiler.load.theme import load_theme
 
     start = time.perf_counter()
     loaded = load_manifest(manifest)

@@ -22,9 +22,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from compiler import __version__
-from compiler.diagnostics import Diagnostic, FatalError, Severity, has_errors
-from compiler.heap import paused_gc
-from compiler.output import OutputFolderError, publish, staging
+from compiler.model.diagnostics import Diagnostic, FatalError, Severity, has_errors
+from compiler.support.heap import paused_gc
+from compiler.build.output import OutputFolderError, publish, staging
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Compile a series of blog posts into a book: EPUB, PDF and HTML.")
@@ -71,12 +71,12 @@ def main_options(
 
 def _load(manifest: Path):
     from compiler.backends import option_models
-    from compiler.manifest import load_manifest
+    from compiler.load.manifest import load_manifest
     return load_manifest(manifest, option_models())
 
 
 def _compile(manifest: Path, render: bool = True):
-    from compiler.assemble import compile_book
+    from compiler.compile.assemble import compile_book
     loaded = _load(manifest)
     if State.verbosity >= 1:
         err.print(f"[bold]Compiling[/] {escape(loaded.manifest.title)} ({escape(str(manifest))})")
@@ -169,7 +169,7 @@ def build(
     """Compile the book and write it in each format. Nothing is written if the book has errors."""
     _verbosity(quiet, verbose)
     from compiler.backends import BuildContext, build_order, load_backend
-    from compiler.themes import load_theme
+    from compiler.load.theme import load_theme
 
     with paused_gc(freeze=True):   # one pause for the whole build: compile and every backend (compiler/heap.py)
         loaded, book, problems = _compile(manifest)
@@ -251,7 +251,7 @@ def main() -> None:
     """Entry point: every FatalError becomes a message and its exit code; nothing else escapes."""
     import jinja2
 
-    from compiler.themes import template_problem
+    from compiler.load.theme import template_problem
 
     signal.signal(signal.SIGTERM, _terminated)   # like Ctrl-C: temporary files are removed on the way out
     try:

@@ -39,8 +39,8 @@ def make_book(folder: Path, posts: dict[str, str], manifest: dict | str | None =
 
 def compile_manifest(manifest: Path):
     """Book and diagnostics for a manifest, in-process."""
-    from compiler.assemble import compile_book
-    from compiler.manifest import load_manifest
+    from compiler.compile.assemble import compile_book
+    from compiler.load.manifest import load_manifest
     return compile_book(load_manifest(manifest))
 
 

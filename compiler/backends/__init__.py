@@ -2,7 +2,7 @@
 the group `chapbook.backends` naming a class with `name`, `options_model` and `build(...)`.
 
 A backend writes to a temporary path beside its target and moves the finished file into place
-(see `compiler.output`), so a failed build leaves the previous good output untouched.
+(see `compiler.build.output`), so a failed build leaves the previous good output untouched.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from compiler.book import Book
-from compiler.diagnostics import Diagnostic, FatalError
-from compiler.themes import Theme
+from compiler.model.book import Book
+from compiler.model.diagnostics import Diagnostic, FatalError
+from compiler.load.theme import Theme
 
 GROUP = "chapbook.backends"
 

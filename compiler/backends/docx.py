@@ -23,12 +23,12 @@ from lxml import etree
 from pydantic import Field
 
 from compiler.backends import BackendOptions, BuildContext
-from compiler.book import Book, Chapter
-from compiler.diagnostics import Severity, diag
-from compiler.output import atomic_path
-from compiler.pandoc import HEAP_LIMIT, pandoc_path
-from compiler.paths import OutsideBook, confine, relative
-from compiler.transforms import header, text_inlines, walk
+from compiler.model.book import Book, Chapter
+from compiler.model.diagnostics import Severity, diag
+from compiler.build.output import atomic_path
+from compiler.compile.pandoc import HEAP_LIMIT, pandoc_path
+from compiler.support.paths import OutsideBook, confine, relative
+from compiler.compile.transforms import header, text_inlines, walk
 
 API_VERSION = [1, 23, 1, 1]
 PAGE_BREAK = {"t": "RawBlock", "c": ["openxml", '<w:p><w:r><w:br w:type="page"/></w:r></w:p>']}

@@ -1,6 +1,6 @@
 """`chapbook init`: start a book from an existing blog.
 
-Scans the blog's posts (compiler.blogscan), lists the series it could make a book of (tags and
+Scans the blog's posts (compiler.init.detect), lists the series it could make a book of (tags and
 categories, with post counts and date ranges), and writes a commented `book.yml` for one of them
 inside the blog folder: the book folder is the blog folder, since Chapbook reads nothing outside
 the manifest's folder. What it cannot guess is left as a commented placeholder. The manifest is
@@ -26,8 +26,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from compiler.blogscan import Blog, Series, is_placeholder_url, post_authors, scan, exclusions
-from compiler.diagnostics import FatalError
+from compiler.init.detect import Blog, Series, is_placeholder_url, post_authors, scan, exclusions
+from compiler.model.diagnostics import FatalError
 
 ENGINES = {"hugo": "Hugo", "jekyll": "Jekyll", "hexo": "Hexo", "eleventy": "Eleventy", "plain": "Markdown"}
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -261,9 +261,9 @@ def _scalar(value) -> str:
 
 def write_manifest(target: Path, text: str, plan: Plan) -> None:
     """Validate the manifest (schema, then the posts it selects) and only then put it in place."""
-    from compiler.assemble import select
-    from compiler.manifest import load_manifest
-    from compiler.output import atomic_path
+    from compiler.compile.assemble import select
+    from compiler.load.manifest import load_manifest
+    from compiler.build.output import atomic_path
 
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")

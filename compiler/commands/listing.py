@@ -23,7 +23,7 @@ def themes(format: FormatOpt = Fmt.text) -> None:
 
     Pick one with `theme: <name>` in book.yml, or point `theme:` at a folder of the book's own.
     """
-    from compiler.themes import builtin_dir, builtin_names
+    from compiler.load.theme import builtin_dir, builtin_names
     rows = [theme_info(builtin_dir() / name) for name in builtin_names()]
     if format == Fmt.json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -34,7 +34,7 @@ def themes(format: FormatOpt = Fmt.text) -> None:
 
 def theme_info(folder: Path) -> dict:
     """Name, description and parent from a theme folder's theme.yml (missing or broken: blanks)."""
-    from compiler import yamlsafe
+    from compiler.load import yamlsafe
     data: dict = {}
     spec = folder / "theme.yml"
     if spec.is_file():

@@ -1,4 +1,4 @@
-"""`chapbook serve`: live preview of the HTML booklet (the work is in `compiler.preview`)."""
+"""`chapbook serve`: live preview of the HTML booklet (the work is in `compiler.serve.preview`)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def serve(
 
     A build with errors is shown in the page and here, and the last good build stays served.
     """
-    from compiler import preview
+    from compiler.serve import preview
     from compiler.cli import _print_diagnostics, _verbosity, err
 
     _verbosity(quiet, verbose)

@@ -78,7 +78,7 @@ def build_fixture(folder: Path, mode: str = "site") -> Path:
     """The fixture book, built in-process with dummy EPUB and PDF files as this run's other outputs."""
     from compiler.backends import BuildContext
     from compiler.backends.html import HtmlBackend, HtmlOptions
-    from compiler.themes import load_theme
+    from compiler.load.theme import load_theme
 
     manifest = make_book(folder / "book", {"posts/first.md": FIRST, "posts/second-wind.md": SECOND,
                                            "posts/third.md": THIRD},

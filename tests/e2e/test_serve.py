@@ -323,7 +323,7 @@ def test_ctrl_c_stops_cleanly(book, tmp_path):
 
 def test_reload_script_runs_under_a_strict_csp(browser, tmp_path):
     """Built pages may forbid scripts (CSP in a meta tag): the served copy still gets live reload."""
-    from compiler.preview import PreviewServer, Site, State
+    from compiler.serve.preview import PreviewServer, Site, State
     folder = tmp_path / "site"
     folder.mkdir()
     csp = "default-src 'none'; style-src 'self'; img-src 'self'"

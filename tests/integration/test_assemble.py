@@ -1,4 +1,4 @@
-"""compiler.assemble on small fixture books: selection, order, parts, drafts, links, assets."""
+"""compiler.compile.assemble on small fixture books: selection, order, parts, drafts, links, assets."""
 
 from __future__ import annotations
 
@@ -131,8 +131,8 @@ def test_raw_html_links_anchors_and_images_are_resolved(book_dir):
 
 
 def test_progress_names_stages_and_chapters(book_dir):
-    from compiler.assemble import compile_book
-    from compiler.manifest import load_manifest
+    from compiler.compile.assemble import compile_book
+    from compiler.load.manifest import load_manifest
     seen: list[str] = []
     compile_book(load_manifest(make_book(book_dir, {"a.md": post("A"), "b.md": post("B")})), progress=seen.append)
     assert seen[0] == "reading posts" and "parsing 2 posts with pandoc" in seen
@@ -145,9 +145,9 @@ def test_progress_names_stages_and_chapters(book_dir):
 def test_a_cache_sends_pandoc_only_what_changed(book_dir, monkeypatch):
     """`serve` compiles after every save: posts and chapters pandoc already answered are not sent
     again, and the book is the same as one compiled from scratch."""
-    from compiler import pandoc
-    from compiler.assemble import compile_book
-    from compiler.manifest import load_manifest
+    from compiler.compile import pandoc
+    from compiler.compile.assemble import compile_book
+    from compiler.load.manifest import load_manifest
     sent: list[str] = []
     real = pandoc._run
 
@@ -176,9 +176,9 @@ def test_a_cache_sends_pandoc_only_what_changed(book_dir, monkeypatch):
 
 def test_a_post_too_deep_to_use_is_never_cached(book_dir):
     """A failure is not kept: the next build under `serve` reports it again instead of crashing."""
-    from compiler import pandoc
-    from compiler.assemble import compile_book
-    from compiler.manifest import load_manifest
+    from compiler.compile import pandoc
+    from compiler.compile.assemble import compile_book
+    from compiler.load.manifest import load_manifest
     deep = "\n".join("  " * i + "- x" for i in range(400)) + "\n"    # too deep for Python to read back
     manifest = make_book(book_dir, {"a.md": post("A", "Fine.\n"), "b.md": post("B", deep)})
     cache = pandoc.Cache()

@@ -73,7 +73,7 @@ def test_an_internal_error_exits_3_with_or_without_v(tmp_path):
     import subprocess
     import sys
     manifest = _book(tmp_path, outputs="{html: {}}")
-    crash = ("import sys, compiler.assemble as a\n"
+    crash = ("import sys, compiler.compile.assemble as a\n"
              "def boom(*args, **kwargs): raise ZeroDivisionError('a planted bug')\n"
              "a.compile_book = boom\n"
              "from compiler.cli import main\n"

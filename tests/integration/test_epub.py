@@ -156,7 +156,7 @@ def fixture_book(fixture_dir):
 @pytest.fixture(scope="module")
 def single_epub(fixture_book, tmp_path_factory) -> Epub:
     from compiler.backends.epub import EpubOptions, make_epub
-    from compiler.themes import load_theme
+    from compiler.load.theme import load_theme
     path = tmp_path_factory.mktemp("single") / "book.epub"
     path.write_bytes(make_epub(fixture_book, EpubOptions(split="single", toc_depth=3),
                                load_theme("default", fixture_book.root), []))
@@ -207,9 +207,9 @@ def synthetic_book(root: Path, htmls: list[str]):
     """A Book made directly (no pandoc): chapters whose HTML is given as the core would give it."""
     from datetime import datetime, timezone
 
-    from compiler.book import Book, Chapter, Metadata, Part
-    from compiler.transforms.ids import Heading
-    from compiler.transforms.sanitize import clean_html
+    from compiler.model.book import Book, Chapter, Metadata, Part
+    from compiler.compile.transforms.ids import Heading
+    from compiler.compile.transforms.sanitize import clean_html
     chapters = []
     for i, html in enumerate(htmls):
         slug = f"c{i}" if i % 7 else f"{i}-starts-with-a-digit"
@@ -225,7 +225,7 @@ def test_links_and_images_the_backend_cannot_place(tmp_path):
     """What reaches the backend unresolved (the core resolves Markdown and raw HTML links, but the
     backend must not trust that): kept as text or linked, and reported once per chapter."""
     from compiler.backends.epub import EpubOptions, make_epub
-    from compiler.themes import load_theme
+    from compiler.load.theme import load_theme
     book = synthetic_book(tmp_path, [
         '<p><a href="../other.html">relative</a> <a href="#nowhere">anchor</a> <a href="/c1">site path</a> '
         '<a href="#sec">short in-page id</a> <img src="/nowhere.png" alt="gone"> '
@@ -286,7 +286,7 @@ def fuzz_epub(tmp_path_factory) -> Epub:
     import random
 
     from compiler.backends.epub import EpubOptions, make_epub
-    from compiler.themes import load_theme
+    from compiler.load.theme import load_theme
     rng = random.Random(20261122)
     root = tmp_path_factory.mktemp("fuzz")
     book = synthetic_book(root, [hostile_html(rng) for _ in range(150)])
@@ -328,8 +328,8 @@ def test_raw_html_repairs(html, xpath, expected):
 # --- navigation --------------------------------------------------------------------------------
 
 def test_default_nav_lists_chapters_in_order_with_sections(default_epub):
-    from compiler.assemble import compile_book
-    from compiler.manifest import load_manifest
+    from compiler.compile.assemble import compile_book
+    from compiler.load.manifest import load_manifest
     book, _ = compile_book(load_manifest(ROOT / "book.yml"))
     tree = nav_tree(default_epub.nav_toc().find("h:ol", NS))
     expected = [(c.title, [(h.text, []) for h in c.headings if h.level == 2]) for c in book.all_chapters]
@@ -358,7 +358,7 @@ def test_ncx_has_the_same_tree(fixture_epub):
 
 def test_toc_depth_one_lists_only_chapters(fixture_book, tmp_path):
     from compiler.backends.epub import EpubOptions, make_epub
-    from compiler.themes import load_theme
+    from compiler.load.theme import load_theme
     data = make_epub(fixture_book, EpubOptions(toc_depth=1), load_theme("default", fixture_book.root), [])
     (tmp_path / "b.epub").write_bytes(data)
     tree = nav_tree(Epub.read(tmp_path / "b.epub").nav_toc().find("h:ol", NS))
@@ -427,8 +427,8 @@ def test_footnotes_are_epub3_footnotes_in_their_chapter(fixture_epub):
 # --- metadata ---------------------------------------------------------------------------------
 
 def test_default_metadata(default_epub):
-    from compiler.assemble import compile_book
-    from compiler.manifest import load_manifest
+    from compiler.compile.assemble import compile_book
+    from compiler.load.manifest import load_manifest
     book, _ = compile_book(load_manifest(ROOT / "book.yml"))
     e = default_epub
     assert e.dc("title") == [book.meta.title, book.meta.subtitle]

@@ -322,7 +322,7 @@ def test_download_links_point_at_copies_of_this_runs_files(tmp_path):
     """The other formats as dummy files: the pages link copies of exactly these bytes."""
     from compiler.backends import BuildContext
     from compiler.backends.html import HtmlBackend, HtmlOptions
-    from compiler.themes import load_theme
+    from compiler.load.theme import load_theme
 
     book, _ = compile_manifest(write_book(tmp_path / "book"))
     out = tmp_path / "out"
@@ -345,7 +345,7 @@ def test_download_links_point_at_copies_of_this_runs_files(tmp_path):
 
 def test_real_epub_and_pdf_of_the_same_run_are_linked(tmp_path):
     from compiler.backends import load_backend
-    from compiler.diagnostics import FatalError
+    from compiler.model.diagnostics import FatalError
     try:
         load_backend("epub"), load_backend("pdf")
     except FatalError as exc:
@@ -362,7 +362,7 @@ def test_real_epub_and_pdf_of_the_same_run_are_linked(tmp_path):
 def build_in_process(manifest: Path, out: Path, **options) -> Path:
     from compiler.backends import BuildContext
     from compiler.backends.html import HtmlBackend, HtmlOptions
-    from compiler.themes import load_theme
+    from compiler.load.theme import load_theme
 
     book, _ = compile_manifest(manifest)
     ctx = BuildContext(out_dir=out, theme=load_theme("default", book.root), formats=("html",))
@@ -436,7 +436,7 @@ def test_the_booklet_speaks_the_book_language(tmp_path):
 
 
 def test_dates_follow_the_region_and_fall_back_to_iso():
-    from compiler.locales import long_date, words
+    from compiler.support.locales import long_date, words
     assert long_date("2025-08-07", "en") == "7 August 2025"
     assert long_date("2025-08-07", "en-US") == "August 7, 2025"
     assert long_date("2025-08-07", "de") == "7. August 2025"

@@ -218,7 +218,7 @@ def test_hugo_figures_and_asides(built):
 @pytest.mark.parametrize("fmt", ["epub", "pdf"])
 def test_other_formats_build(blog, fmt):
     from compiler.backends import load_backend
-    from compiler.diagnostics import FatalError
+    from compiler.model.diagnostics import FatalError
     try:
         load_backend(fmt)
     except FatalError as exc:

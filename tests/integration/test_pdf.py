@@ -24,7 +24,7 @@ from compiler.backends import BuildContext
 from compiler.backends.pdf import (BOOK_URL, THEME_URL, FetchPolicy, PdfBackend, PdfOptions, Refused, make_fetcher,
                                    prepare_chapter, render_job, toc_entries)
 from compiler.backends.pdf.chapters import BookIds
-from compiler.themes import load_theme
+from compiler.load.theme import load_theme
 from tests.conftest import ROOT, compile_manifest, make_book, post, run_cli
 
 EPOCH = "1700000000"          # 2023-11-14 22:13:20 UTC
@@ -625,7 +625,7 @@ def test_a_long_chapter_title_keeps_its_running_header_on_one_line(tmp_path, the
 
 def test_running_titles_are_cut_at_a_word_with_an_ellipsis():
     from compiler.backends.pdf.document import running_chars
-    from compiler.book import shorten as running_title
+    from compiler.model.book import shorten as running_title
     title = "How to Lead a Team Through a Difficult Migration, Without Losing Anybody"
     assert running_title(title, 200) == title
     assert running_title(title, 50) == "How to Lead a Team Through a Difficult Migration\u2026"   # comma dropped

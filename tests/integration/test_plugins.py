@@ -207,7 +207,7 @@ def test_docx_pandoc_reads_no_file_outside_the_book(tmp_path):
     """Defence in depth: an image target naming any file (not an asset) never reaches pandoc's disk access."""
     from compiler.backends import BuildContext
     from compiler.backends.docx import DocxBackend, DocxOptions
-    from compiler.themes import load_theme
+    from compiler.load.theme import load_theme
 
     secret = tmp_path / "secret.png"
     Image.new("RGB", (7, 7), (0, 0, 255)).save(secret)
@@ -232,8 +232,8 @@ def test_docx_failure_is_reported_and_keeps_the_previous_file(tmp_path):
     """A document pandoc refuses: an error diagnostic, no traceback, and the last good DOCX stays."""
     from compiler.backends import BuildContext
     from compiler.backends.docx import DocxBackend, DocxOptions
-    from compiler.diagnostics import Severity
-    from compiler.themes import load_theme
+    from compiler.model.diagnostics import Severity
+    from compiler.load.theme import load_theme
 
     book, _ = compile_manifest(write_book(tmp_path / "book"))
     out = tmp_path / "out"

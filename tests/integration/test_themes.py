@@ -38,7 +38,7 @@ PROSE = post("Plain Words", "## Plainly\n\nNothing but words here.\n", date="202
 def backend_missing(name: str) -> str | None:
     """Why a format cannot be tested yet (its backend module does not exist), or None."""
     from compiler.backends import load_backend
-    from compiler.diagnostics import FatalError
+    from compiler.model.diagnostics import FatalError
     try:
         load_backend(name)
     except FatalError as exc:
@@ -187,7 +187,7 @@ def test_a_theme_css_adds_to_the_chain_and_the_book_layer_wins_in_the_pdf(own, c
                                               ("epub", "epub/book.css", "epub/theme.css")])
 def test_layers_come_parent_first_after_the_main_stylesheet(own, fmt, main, layer):
     """default's whole stylesheet, then classic's theme.css, then the book's: the book's rules win."""
-    from compiler.themes import builtin_dir
+    from compiler.load.theme import builtin_dir
     css = html_css(built(own, fmt)) if fmt == "html" else epub_css(built(own, fmt))
     first_rule = (builtin_dir() / "default" / main).read_text().split("*/", 1)[1].strip().splitlines()[0]
     classic_mark = "This file is appended to the default theme"
@@ -196,7 +196,7 @@ def test_layers_come_parent_first_after_the_main_stylesheet(own, fmt, main, laye
 
 
 def test_theme_layers_are_listed_parent_first(tmp_path):
-    from compiler.themes import load_theme
+    from compiler.load.theme import load_theme
     (tmp_path / "look" / "html").mkdir(parents=True)
     (tmp_path / "look" / "theme.yml").write_text("extends: classic\n")
     (tmp_path / "look" / "html" / "theme.css").write_text("/* mine */\n")

@@ -1,4 +1,4 @@
-"""compiler.engines: Liquid, Hexo and Hugo syntax turned into Markdown; code left alone; unknown
+"""compiler.compile.blogsyntax: Liquid, Hexo and Hugo syntax turned into Markdown; code left alone; unknown
 syntax removed and reported with its file line."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from compiler.diagnostics import Severity
-from compiler.engines import preprocess
+from compiler.model.diagnostics import Severity
+from compiler.compile.blogsyntax import preprocess
 
 REL = "content/posts/a-post/index.md"
 

@@ -2,7 +2,7 @@ import gc
 
 import pytest
 
-from compiler.heap import paused_gc
+from compiler.support.heap import paused_gc
 
 
 def test_pause_restores_the_collector_even_after_an_error():
@@ -23,8 +23,8 @@ def test_nested_pauses_keep_the_outer_one():
 
 
 def test_compile_book_leaves_the_collector_on(tmp_path):
-    from compiler.assemble import compile_book
-    from compiler.manifest import load_manifest
+    from compiler.compile.assemble import compile_book
+    from compiler.load.manifest import load_manifest
     (tmp_path / "a.md").write_text("---\ntitle: A\n---\n\nText.\n")
     (tmp_path / "book.yml").write_text("title: T\nauthors: [Me]\nchapters: [a.md]\n")
     book, _ = compile_book(load_manifest(tmp_path / "book.yml"), render=False)

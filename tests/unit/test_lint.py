@@ -1,4 +1,4 @@
-"""compiler.lint: the editor's checks, with lines."""
+"""compiler.compile.lint: the editor's checks, with lines."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""compiler.locales: one table of the words Chapbook adds, complete in English, used by every template."""
+"""compiler.support.locales: one table of the words Chapbook adds, complete in English, used by every template."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 from conftest import ROOT
 
-from compiler.locales import table, translator, words
+from compiler.support.locales import table, translator, words
 
 
 def test_every_language_uses_only_english_keys():

@@ -1,11 +1,11 @@
-"""compiler.manifest: the schema, its messages, and the stable identifier."""
+"""compiler.load.manifest: the schema, its messages, and the stable identifier."""
 
 from __future__ import annotations
 
 import pytest
 
-from compiler.diagnostics import FatalError
-from compiler.manifest import load_manifest
+from compiler.model.diagnostics import FatalError
+from compiler.load.manifest import load_manifest
 
 
 def _load(tmp_path, text):

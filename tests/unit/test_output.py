@@ -1,10 +1,10 @@
-"""compiler.output: a failed write leaves the previous file or folder in place."""
+"""compiler.build.output: a failed write leaves the previous file or folder in place."""
 
 from __future__ import annotations
 
 import pytest
 
-from compiler.output import atomic_dir, atomic_path, write_bytes
+from compiler.build.output import atomic_dir, atomic_path, write_bytes
 
 
 def test_write_replaces_whole_file(tmp_path):

@@ -19,6 +19,10 @@ def test_data_files_beside_the_code_are_package_data():
     """A non-editable install must carry the pandoc worker and the word table."""
     import fnmatch
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    patterns = config["tool"]["setuptools"]["package-data"]["compiler"]
-    data = [p.name for p in (ROOT / "compiler").iterdir() if p.is_file() and p.suffix != ".py"]
-    assert data and all(any(fnmatch.fnmatch(name, pat) for pat in patterns) for name in data), (data, patterns)
+    package_data = config["tool"]["setuptools"]["package-data"]
+    data = [p for p in (ROOT / "compiler").rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert {p.name for p in data} >= {"pandoc_worker.lua", "locales.yml"}
+    for path in data:
+        package = ".".join(path.parent.relative_to(ROOT).parts)
+        patterns = package_data.get(package, [])
+        assert any(fnmatch.fnmatch(path.name, pat) for pat in patterns), (path, package, patterns)

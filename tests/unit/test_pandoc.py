@@ -1,10 +1,10 @@
-"""compiler.pandoc: a small pool of long-lived pandoc processes, with time and memory limits."""
+"""compiler.compile.pandoc: a small pool of long-lived pandoc processes, with time and memory limits."""
 
 from __future__ import annotations
 
 import subprocess
 
-from compiler import pandoc
+from compiler.compile import pandoc
 
 
 def test_many_posts_few_processes(monkeypatch):

@@ -1,4 +1,4 @@
-"""compiler.sources: front matter in its real-world forms, dates, slugs, line numbers."""
+"""compiler.load.sources: front matter in its real-world forms, dates, slugs, line numbers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.sources import load_post, parse_date, parse_post
+from compiler.load.sources import load_post, parse_date, parse_post
 
 
 def _post(tmp_path: Path, raw: bytes, name: str = "2024-05-06-hello-world.md"):

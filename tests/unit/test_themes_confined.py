@@ -1,4 +1,4 @@
-"""compiler.themes: a theme file that links out of its folder is never read."""
+"""compiler.load.theme: a theme file that links out of its folder is never read."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from compiler.diagnostics import FatalError
-from compiler.themes import load_theme
+from compiler.model.diagnostics import FatalError
+from compiler.load.theme import load_theme
 
 
 def test_links_out_of_a_theme_are_refused(tmp_path):

@@ -1,4 +1,4 @@
-"""compiler.transforms: pure functions over pandoc's AST (parsed by the real pandoc)."""
+"""compiler.compile.transforms: pure functions over pandoc's AST (parsed by the real pandoc)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from compiler import pandoc
-from compiler.manifest import BoilerplateRule
-from compiler.transforms import stringify, walk
-from compiler.transforms.boilerplate import remove_boilerplate
-from compiler.transforms.headings import normalise_headings
-from compiler.transforms.ids import assign_ids
-from compiler.transforms.links import LinkContext, Routes, resolve_image, resolve_link
+from compiler.compile import pandoc
+from compiler.load.manifest import BoilerplateRule
+from compiler.compile.transforms import stringify, walk
+from compiler.compile.transforms.boilerplate import remove_boilerplate
+from compiler.compile.transforms.headings import normalise_headings
+from compiler.compile.transforms.ids import assign_ids
+from compiler.compile.transforms.links import LinkContext, Routes, resolve_image, resolve_link
 
 
 def ast(text: str) -> list:

@@ -1,10 +1,10 @@
-"""compiler.yamlsafe: no aliases, YAML 1.2-style booleans, dates kept as text, lines per key."""
+"""compiler.load.yamlsafe: no aliases, YAML 1.2-style booleans, dates kept as text, lines per key."""
 
 from __future__ import annotations
 
 import pytest
 
-from compiler import yamlsafe
+from compiler.load import yamlsafe
 
 
 def test_scalars_and_lines():

@@ -34,9 +34,9 @@ from compiler.backends.epub.resources import (
     stylesheet,
     theme_fonts,
 )
-from compiler.book import Book
-from compiler.diagnostics import Diagnostic, Severity, diag
-from compiler.output import write_bytes
+from compiler.model.book import Book
+from compiler.model.diagnostics import Diagnostic, Severity, diag
+from compiler.build.output import write_bytes
 
 __all__ = ["EpubBackend", "EpubOptions"]
 

@@ -16,7 +16,7 @@ from lxml import etree
 from compiler.backends.epub.links import clean_url, fragment_of, xml_id
 from compiler.backends.epub.surgery import remove
 from compiler.backends.epub.xhtml import EPUB_TYPE, OPS, Fixes, Tree, parse_fragment, serialise_content
-from compiler.book import Chapter
+from compiler.model.book import Chapter
 
 TEXT_DIR = "text"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")

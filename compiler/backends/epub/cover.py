@@ -15,10 +15,10 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from compiler.backends.epub.resources import CORE_RASTER, ImageError, Resource, inside, read_image
-from compiler.book import Book, shorten
-from compiler.diagnostics import Diagnostic, diag
-from compiler.paths import OutsideBook, confine
-from compiler.themes import Theme
+from compiler.model.book import Book, shorten
+from compiler.model.diagnostics import Diagnostic, diag
+from compiler.support.paths import OutsideBook, confine
+from compiler.load.theme import Theme
 
 SIZE = (1600, 2560)          # 1:1.6, the size most stores ask for
 MARGIN = 150

@@ -22,8 +22,8 @@ from compiler.backends.epub.content import (
 )
 from compiler.backends.epub.outline import Entry
 from compiler.backends.epub.package import Document
-from compiler.book import Book, Chapter, Part
-from compiler.locales import words
+from compiler.model.book import Book, Chapter, Part
+from compiler.support.locales import words
 
 STYLESHEET = "styles/book.css"
 TITLE_MARK, BODY_MARK = "\ue000chapbook:title\ue000", "\ue000chapbook:body\ue000"

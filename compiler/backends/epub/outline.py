@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.backends.epub.content import Placement
-from compiler.book import Book, Chapter
+from compiler.model.book import Book, Chapter
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from ebooklib import epub
 
 from compiler.backends.epub.outline import Entry
 from compiler.backends.epub.resources import Resource
-from compiler.book import Metadata
+from compiler.model.book import Metadata
 
 XHTML = "application/xhtml+xml"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from compiler import images
-from compiler.images import sniff
-from compiler.paths import OutsideBook, confine
-from compiler.themes import Theme, read_theme_text
+from compiler.support import images
+from compiler.support.images import sniff
+from compiler.support.paths import OutsideBook, confine
+from compiler.load.theme import Theme, read_theme_text
 
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 CORE_RASTER = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/webp": "webp"}

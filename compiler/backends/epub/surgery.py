@@ -9,7 +9,7 @@ from __future__ import annotations
 from lxml import etree
 
 from compiler.backends.epub.rules import TABLE_RANK, blank, elements
-from compiler.htmltree import remove_keep_tail
+from compiler.support.htmltree import remove_keep_tail
 
 
 remove = remove_keep_tail  # remove an element and its content, keeping the text after it

@@ -15,8 +15,8 @@ from compiler.backends import BuildContext
 from compiler.backends.html.options import HtmlOptions
 from compiler.backends.html.single import write_single
 from compiler.backends.html.site import write_site
-from compiler.book import Book
-from compiler.output import atomic_dir
+from compiler.model.book import Book
+from compiler.build.output import atomic_dir
 
 __all__ = ["HtmlBackend", "HtmlOptions"]
 

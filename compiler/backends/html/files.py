@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from compiler.backends import BuildContext
-from compiler.book import Book
-from compiler.diagnostics import diag
-from compiler.images import SvgError, clean_svg, sniff
-from compiler.paths import OutsideBook, confine
+from compiler.model.book import Book
+from compiler.model.diagnostics import diag
+from compiler.support.images import SvgError, clean_svg, sniff
+from compiler.support.paths import OutsideBook, confine
 
 IMAGE_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                ".webp": "image/webp", ".svg": "image/svg+xml", ".avif": "image/avif"}

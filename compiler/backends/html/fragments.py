@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from compiler.backends.html.plan import Plan
-from compiler.book import Chapter
+from compiler.model.book import Chapter
 
 _TAG = re.compile(r'<(/?)((?:a|img|td|th|col|pre|ol|time|del|ins|blockquote|q|acronym|center|strike|tt|h[1-6])'
                   r'(?=[\s/>])|[a-zA-Z][a-zA-Z0-9]*(?=[^>]*?\s(?:id|lang|dir|value)="))'

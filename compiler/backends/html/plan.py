@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from compiler.book import Book, Chapter
+from compiler.model.book import Book, Chapter
 
 INDEX = "index.html"
 # Names the site uses for itself; a chapter never gets one of these (compared case-insensitively,

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from compiler.backends.html.plan import Plan
-from compiler.book import Chapter
+from compiler.model.book import Chapter
 
 GLOBAL = "chapbookSearchIndex"
 _HEADING = re.compile(r'<h[2-6]\b[^>]*?\sid="([^"]+)"')

@@ -16,7 +16,7 @@ from compiler.backends.html.options import HtmlOptions
 from compiler.backends.html.plan import make_plan, toc_window
 from compiler.backends.html.views import (Assets, Head, Nav, chapter_view, csp, environment, inline, locale, page_ids,
                                           stylesheet)
-from compiler.book import Book
+from compiler.model.book import Book
 
 
 def write_single(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Path) -> Path:

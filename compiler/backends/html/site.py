@@ -13,7 +13,7 @@ from compiler.backends.html.options import HtmlOptions
 from compiler.backends.html.plan import INDEX, Plan, make_plan, toc_window
 from compiler.backends.html.views import (Assets, Head, Nav, chapter_view, csp, description, environment, locale,
                                           page_ids, stylesheet)
-from compiler.book import Book
+from compiler.model.book import Book
 
 CSS, JS, INDEX_JS, SITEMAP = "book.css", "book.js", "search-index.js", "sitemap.xml"
 

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 from compiler.backends.html.fragments import clean_url
 from compiler.backends.html.options import HtmlOptions
 from compiler.backends.html.plan import INDEX, Plan
-from compiler.book import Book, Chapter
+from compiler.model.book import Book, Chapter
 
 
 def original_url(book: Book, chapter: Chapter, options: HtmlOptions) -> str | None:

@@ -19,10 +19,10 @@ from compiler.backends.html.css import with_theme_toggle
 from compiler.backends.html.fragments import Findings, PageContext, rewrite
 from compiler.backends.html.plan import TocEntry, TocGroup
 from compiler.backends.html.search import plain_text
-from compiler.book import Chapter
-from compiler.diagnostics import diag
-from compiler.locales import long_date, translator
-from compiler.themes import Theme, read_theme_text
+from compiler.model.book import Chapter
+from compiler.model.diagnostics import diag
+from compiler.support.locales import long_date, translator
+from compiler.load.theme import Theme, read_theme_text
 
 TEMPLATE_IDS = ("cb-main", "cb-toc", "cb-toc-toggle", "cb-search", "cb-search-input", "cb-search-results",
                 "cb-theme-toggle", "cb-top", "cb-contents")

@@ -25,10 +25,10 @@ from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL, FetchPolicy, Refu
 from compiler.backends.pdf.options import PdfOptions
 from compiler.backends.pdf.outline import TocEntry, toc_entries
 from compiler.backends.pdf.renderer import default_memory_limit, default_timeout, render_job, run_renderer
-from compiler.book import Book
-from compiler.diagnostics import Diagnostic, Severity, diag
-from compiler.output import atomic_path
-from compiler.paths import relative
+from compiler.model.book import Book
+from compiler.model.diagnostics import Diagnostic, Severity, diag
+from compiler.build.output import atomic_path
+from compiler.support.paths import relative
 
 __all__ = ["BOOK_URL", "THEME_URL", "FetchPolicy", "PdfBackend", "PdfOptions", "Refused", "TocEntry", "assemble",
            "make_fetcher", "prepare_chapter", "render_job", "toc_entries"]

@@ -12,8 +12,8 @@ import lxml.html
 from lxml import etree
 
 from compiler.backends.pdf.outline import TocEntry
-from compiler.book import Chapter
-from compiler.htmltree import remove_keep_tail
+from compiler.model.book import Chapter
+from compiler.support.htmltree import remove_keep_tail
 
 MAX_DEPTH = 48
 

@@ -12,10 +12,10 @@ from compiler.backends.pdf.chapters import BookIds, prepare_chapter
 from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL
 from compiler.backends.pdf.options import PdfOptions, font_points, options_css, page_margins, page_size_mm
 from compiler.backends.pdf.outline import toc_entries, toc_tree
-from compiler.book import Book, shorten
-from compiler.locales import words
-from compiler.paths import relative
-from compiler.themes import Theme
+from compiler.model.book import Book, shorten
+from compiler.support.locales import words
+from compiler.support.paths import relative
+from compiler.load.theme import Theme
 
 STYLESHEET = THEME_URL + "pdf/print.css"
 LAYER = THEME_URL + "pdf/theme.css"     # additions to print.css, one per theme of the chain that has one

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.book import Book, Chapter
+from compiler.model.book import Book, Chapter
 
 @dataclass(frozen=True)
 class TocEntry:

@@ -12,10 +12,10 @@ from pathlib import Path
 from pydantic import Field
 
 from compiler.backends import BackendOptions, BuildContext
-from compiler.book import Book, Chapter
-from compiler.diagnostics import diag
-from compiler.output import write_bytes
-from compiler.transforms import stringify, walk
+from compiler.model.book import Book, Chapter
+from compiler.model.diagnostics import diag
+from compiler.build.output import write_bytes
+from compiler.compile.transforms import stringify, walk
 
 
 class PlaintextOptions(BackendOptions):

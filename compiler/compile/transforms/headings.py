@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from compiler.transforms import stringify
+from compiler.compile.transforms import stringify
 
 
 def _norm(text: str) -> str:

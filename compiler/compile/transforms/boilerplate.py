@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from compiler.transforms import stringify
+from compiler.compile.transforms import stringify
 
 _KINDS = {"blockquote": "BlockQuote", "paragraph": "Para", "div": "Div", "heading": "Header"}
 

@@ -15,9 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from compiler import yamlsafe
-from compiler.diagnostics import FatalError
-from compiler.sources import CONTROL, without_controls
+from compiler.load import yamlsafe
+from compiler.model.diagnostics import FatalError
+from compiler.load.sources import CONTROL, without_controls
 
 DEFAULT_EDITORIAL_NOTES = [r"(?i)\bexpand each of these\b", r"\bTODO\b", r"\bTK\b", r"\bFIXME\b", r"\bXXX\b"]
 MARKDOWN_FLAVORS = ("commonmark_x", "commonmark", "gfm", "markdown", "markdown_strict", "markdown_mmd", "markdown_phpextra")

@@ -35,12 +35,12 @@ from urllib.parse import unquote, urlsplit
 
 from watchfiles import Change, DefaultFilter, watch
 
-from compiler.diagnostics import Diagnostic, FatalError, Severity, has_errors
-from compiler.pandoc import Cache
+from compiler.model.diagnostics import Diagnostic, FatalError, Severity, has_errors
+from compiler.compile.pandoc import Cache
 
 if TYPE_CHECKING:
-    from compiler.book import Book
-    from compiler.manifest import LoadedManifest
+    from compiler.model.book import Book
+    from compiler.load.manifest import LoadedManifest
 
 STATUS_PATH = "/__chapbook/status"
 EVENTS_PATH = "/__chapbook/events"
@@ -121,7 +121,7 @@ class Builder:
 
     def build(self, changes: Changes | None = None) -> Built:
         from compiler.backends import BuildContext, load_backend
-        from compiler.themes import load_theme
+        from compiler.load.theme import load_theme
 
         compiled = changes is None or self.needs_compile(changes)
         try:
@@ -149,9 +149,9 @@ class Builder:
         return Built(site, self.book_problems + list(ctx.diagnostics), compiled)
 
     def _compile(self) -> None:
-        from compiler.assemble import compile_book
+        from compiler.compile.assemble import compile_book
         from compiler.backends import option_models
-        from compiler.manifest import load_manifest
+        from compiler.load.manifest import load_manifest
 
         self.book = None
         self.loaded = load_manifest(self.manifest, option_models())

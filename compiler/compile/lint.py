@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from itertools import combinations
 
-from compiler.diagnostics import Diagnostic, diag
-from compiler.sources import Post
-from compiler.transforms import stringify
+from compiler.model.diagnostics import Diagnostic, diag
+from compiler.load.sources import Post
+from compiler.compile.transforms import stringify
 
 _WORD = re.compile(r"[\w.]+", re.UNICODE)
 _STOP = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "how", "why", "what", "is", "are",

@@ -12,7 +12,7 @@ import functools
 from datetime import date
 from pathlib import Path
 
-from compiler import yamlsafe
+from compiler.load import yamlsafe
 
 _TABLE = Path(__file__).with_name("locales.yml")
 

@@ -30,7 +30,7 @@ from typing import Callable
 
 from markdown_it import MarkdownIt
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.model.diagnostics import Diagnostic, Severity
 
 UNKNOWN = "CB119"     # warning: unknown engine syntax, removed
 CONVERTED = "CB120"   # info: engine syntax converted (one summary per post)

@@ -12,7 +12,7 @@ import re
 
 from lxml import etree
 
-from compiler.htmltree import remove_keep_tail
+from compiler.support.htmltree import remove_keep_tail
 
 SVG_NS = "http://www.w3.org/2000/svg"
 

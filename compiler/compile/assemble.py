@@ -13,19 +13,19 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from compiler import engines, lint, pandoc
-from compiler.heap import paused_gc
-from compiler.book import Book, Chapter, Metadata, Part, build_time
-from compiler.diagnostics import Diagnostic, Severity, diag, sort_key
-from compiler.manifest import LoadedManifest
-from compiler.paths import OutsideBook, confine, relative, walk_posts
-from compiler.sources import Post, load_post
-from compiler.transforms import ATTR_INDEX, attr_of, stringify, walk, with_attr
-from compiler.transforms.boilerplate import remove_boilerplate
-from compiler.transforms.headings import normalise_headings
-from compiler.transforms.ids import Heading, assign_ids, local_id, unique
-from compiler.transforms.links import LinkContext, Routes, resolve_image, resolve_link
-from compiler.transforms.sanitize import clean_attr, clean_html, is_dangerous
+from compiler.compile import blogsyntax as engines, lint, pandoc
+from compiler.support.heap import paused_gc
+from compiler.model.book import Book, Chapter, Metadata, Part, build_time
+from compiler.model.diagnostics import Diagnostic, Severity, diag, sort_key
+from compiler.load.manifest import LoadedManifest
+from compiler.support.paths import OutsideBook, confine, relative, walk_posts
+from compiler.load.sources import Post, load_post
+from compiler.compile.transforms import ATTR_INDEX, attr_of, stringify, walk, with_attr
+from compiler.compile.transforms.boilerplate import remove_boilerplate
+from compiler.compile.transforms.headings import normalise_headings
+from compiler.compile.transforms.ids import Heading, assign_ids, local_id, unique
+from compiler.compile.transforms.links import LinkContext, Routes, resolve_image, resolve_link
+from compiler.compile.transforms.sanitize import clean_attr, clean_html, is_dangerous
 
 _GENERATED_IDS = re.compile(r'\b(id|href)="(#?)(fn\d+|fnref\d+(?:-\d+)?|footnotes|cb\d+(?:-\d+)?)"')
 _IMG_NO_ALT = re.compile(r"<img(?![^>]*\balt=)")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from compiler.paths import OutsideBook, confine, relative
+from compiler.support.paths import OutsideBook, confine, relative
 
 SAFE_LINK_SCHEMES = {"http", "https", "mailto", "tel", "ftp"}
 _DATEISH = re.compile(r"^\d{1,4}$")

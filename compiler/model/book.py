@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from compiler.diagnostics import FatalError
-from compiler.transforms.ids import Heading
+from compiler.model.diagnostics import FatalError
+from compiler.compile.transforms.ids import Heading
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from compiler.transforms import stringify
+from compiler.compile.transforms import stringify
 
 
 @dataclass(frozen=True)

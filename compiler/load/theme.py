@@ -13,15 +13,15 @@ from pathlib import Path
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from compiler import yamlsafe
-from compiler.diagnostics import FatalError
-from compiler.paths import OutsideBook, confine
+from compiler.load import yamlsafe
+from compiler.model.diagnostics import FatalError
+from compiler.support.paths import OutsideBook, confine
 
 
 def builtin_dir() -> Path:
     """`themes/` beside the package in a checkout, or the installed copy (`compiler/themes`)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "themes", here / "themes"):
+    package = Path(__file__).resolve().parent.parent  # compiler/
+    for candidate in (package.parent / "themes", package / "themes"):
         if (candidate / "default").is_dir():
             return candidate
     raise FatalError("built-in themes not found; reinstall chapbook", 2)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from compiler import yamlsafe
-from compiler.paths import OutsideBook, confine, relative
-from compiler.sources import Post, load_post
+from compiler.load import yamlsafe
+from compiler.support.paths import OutsideBook, confine, relative
+from compiler.load.sources import Post, load_post
 
 # Config files by engine, first found wins (Hugo reads hugo.* before the older config.*).
 CONFIGS = {

@@ -14,8 +14,8 @@ from pathlib import Path
 import frontmatter
 from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
-from compiler import yamlsafe
-from compiler.diagnostics import Diagnostic, diag
+from compiler.load import yamlsafe
+from compiler.model.diagnostics import Diagnostic, diag
 
 DATE_KEYS = {"date", "lastmod", "updated", "modified", "publishdate", "published", "expirydate", "created"}
 _FILENAME_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+)$")

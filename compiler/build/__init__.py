@@ -1,0 +1,1 @@
+"""Stage 4, building: running the backends into a staging folder and publishing it (`output`)."""

@@ -1,0 +1,1 @@
+"""`chapbook init`: recognising a blog (`detect`) and writing a book.yml for it."""

@@ -1,0 +1,1 @@
+"""`chapbook serve`: the live preview (builder, HTTP server, watch loop)."""

@@ -1,0 +1,1 @@
+"""Small utilities every stage uses: path confinement, images, locales, lxml helpers, the paused GC."""
