@@ -323,7 +323,8 @@ def test_ctrl_c_stops_cleanly(book, tmp_path):
 
 def test_reload_script_runs_under_a_strict_csp(browser, tmp_path):
     """Built pages may forbid scripts (CSP in a meta tag): the served copy still gets live reload."""
-    from compiler.serve.preview import PreviewServer, Site, State
+    from compiler.serve.builder import Site
+    from compiler.serve.server import PreviewServer, State
     folder = tmp_path / "site"
     folder.mkdir()
     csp = "default-src 'none'; style-src 'self'; img-src 'self'"
