@@ -1,14 +1,15 @@
 """`book.yml`: what goes into the book, in what order, and the book's metadata.
 
 The schema refuses unknown keys and reports every problem at once, each with file, line and key
-path. Backend options (`outputs.<name>`) are validated by each backend's own options model.
+path. Backend options (`outputs.<name>`) are validated by each backend's own options model, once:
+the validated options are kept on the `LoadedManifest` the build uses.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
 from typing import Literal
@@ -153,6 +154,7 @@ class LoadedManifest:
     path: Path                      # the manifest file (resolved)
     root: Path                      # the book folder (resolved): nothing outside it is read
     lines: dict[tuple, int]         # key path -> line, for messages about entries
+    backend_options: dict[str, BaseModel] = field(default_factory=dict)   # outputs.<name>, validated
 
     def line(self, *key) -> int | None:
         return yamlsafe.line_of(yamlsafe.YamlDoc(None, self.lines), key)
@@ -197,6 +199,7 @@ def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None =
                          2, path, yamlsafe.line_of(doc, escaped))
     problems: list[str] = []
     manifest = None
+    backend_options: dict[str, BaseModel] = {}
     try:
         manifest = Manifest.model_validate(doc.data)
     except ValidationError as exc:
@@ -208,14 +211,14 @@ def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None =
             problems.append(f"{path}:{line}: outputs.{name}: unknown output format; known: {', '.join(sorted(option_models))}")
         elif model is not None:
             try:
-                model.model_validate(options or {})
+                backend_options[name] = model.model_validate(options or {})
             except ValidationError as exc:
                 problems += [_describe(path, doc, err, ("outputs", name)) for err in exc.errors()]
     if problems or manifest is None:
         problems.sort(key=lambda p: int(m.group(1)) if (m := re.search(r":(\d+): ", p)) else 0)
         raise FatalError(f"{len(problems)} problem(s) in the manifest:\n" + "\n".join(problems), 2)
     resolved = path.resolve()
-    return LoadedManifest(manifest, resolved, resolved.parent, doc.lines)
+    return LoadedManifest(manifest, resolved, resolved.parent, doc.lines, backend_options)
 
 
 def _describe(path: Path, doc: yamlsafe.YamlDoc, err: dict, prefix: tuple = ()) -> str:

@@ -1,0 +1,112 @@
+"""The one build: `chapbook build` and `chapbook serve` both come here.
+
+`load` reads the manifest (backend options validated once, kept on the `LoadedManifest`),
+`compile` turns it into a `Book`, `prepare` picks the backends, their order and the theme, and
+`write` runs them into a staging folder and publishes it all at once (nothing, if one failed).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from compiler.backends import BackendOptions, BuildContext, build_order, load_backend, option_models
+from compiler.build.output import OutputFolderError, publish, staging
+from compiler.compile import assemble
+from compiler.load.manifest import LoadedManifest, load_manifest
+from compiler.load.theme import Theme, load_theme
+from compiler.model.book import Book
+from compiler.model.diagnostics import Diagnostic, FatalError, has_errors
+
+DEFAULT_FORMATS = ("epub", "pdf", "html")
+
+
+def load(manifest: Path) -> LoadedManifest:
+    """The manifest, with every installed backend's options model checking `outputs`."""
+    return load_manifest(manifest, option_models())
+
+
+def compile(loaded: LoadedManifest, render: bool = True, progress: Callable[[str], None] | None = None,
+            cache: assemble.pandoc.Cache | None = None) -> tuple[Book, list[Diagnostic]]:
+    return assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
+
+
+def formats_of(loaded: LoadedManifest, requested: str | None) -> list[str]:
+    """`--format a,b`, else the manifest's `outputs`, else epub, pdf and html."""
+    if requested:
+        return [f.strip() for f in requested.split(",") if f.strip()]
+    return list(loaded.manifest.outputs or DEFAULT_FORMATS)
+
+
+def backend_options(loaded: LoadedManifest, name: str, backend) -> BackendOptions:
+    """A format's options: those validated at manifest load, else (a format the manifest does not
+    list, or a manifest loaded without the backends' models) its `outputs` entry or the defaults."""
+    options = loaded.backend_options.get(name)
+    if options is None:
+        options = backend.options_model.model_validate(loaded.manifest.outputs.get(name) or {})
+    return options
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a build runs: the backends by format, in build order, and the theme."""
+    backends: dict[str, object]
+    order: tuple[str, ...]
+    theme: Theme
+
+
+def prepare(loaded: LoadedManifest, formats: list[str]) -> Plan:
+    """Load each format's backend and the theme (FatalError, exit 2, for an unknown one)."""
+    backends = {name: load_backend(name) for name in formats}
+    theme = load_theme(loaded.manifest.theme, loaded.root)
+    return Plan(backends, tuple(build_order(formats)), theme)
+
+
+@dataclass
+class Written:
+    name: str
+    paths: list[Path]            # where the outputs are now (published, or staged and removed)
+    seconds: float
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    written: list[Written] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)   # the backends' problems
+    published: bool = False
+
+
+def write(book: Book, loaded: LoadedManifest, plan: Plan, out_dir: Path, strict: bool = False,
+          announce: Callable[[str], object] | None = None) -> BuildResult:
+    """Run every backend of `plan` into a staging folder inside `out_dir`; publish them together
+    when none reported an error (or, with `strict`, a warning). `announce(name)`, when given, is a
+    context manager entered around each backend (the CLI's spinner)."""
+    out_dir = out_dir.resolve()
+    try:
+        staged = staging(out_dir)
+    except OutputFolderError as exc:
+        raise FatalError(f"cannot write the book into {out_dir}: {exc.strerror}; choose another folder "
+                         "with --out", 2) from None
+    ctx = BuildContext(out_dir=staged, theme=plan.theme, formats=plan.order)
+    summary = []
+    try:
+        for name in ctx.formats:
+            backend = plan.backends[name]
+            options = backend_options(loaded, name, backend)
+            start = time.perf_counter()
+            with announce(name) if announce else nullcontext():
+                paths = backend.build(book, options, ctx)
+            ctx.outputs[name] = paths
+            summary.append((name, paths, time.perf_counter() - start))
+        failed = has_errors(ctx.diagnostics, strict)
+        moved = {} if failed else publish(staged, out_dir)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+    written = [Written(name, [moved.get(p) or out_dir / p.relative_to(staged) for p in paths], secs)
+               for name, paths, secs in summary]
+    return BuildResult(out_dir, written, list(ctx.diagnostics), not failed)

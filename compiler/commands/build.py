@@ -1,0 +1,65 @@
+"""`chapbook build`: arguments, one call to the build (`compiler.build.run`), and the printing."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from compiler.build import run
+from compiler.commands.check import compile_for
+from compiler.console import ManifestArg, Quiet, Verbose, err, terminal
+from compiler.model.diagnostics import has_errors
+from compiler.support.heap import paused_gc
+
+
+def build(
+    manifest: ManifestArg = Path("book.yml"),
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="Comma-separated formats (default: the manifest's outputs, else epub,pdf,html).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: dist/ beside the manifest).")] = None,
+    strict: Annotated[bool, typer.Option(help="Warnings count as errors: nothing is written.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+):
+    """Compile the book and write it in each format. Nothing is written if the book has errors."""
+    terminal.set(quiet, verbose)
+    with paused_gc(freeze=True):   # one pause for the whole build: compile and every backend (compiler/heap.py)
+        loaded, book, problems = compile_for(manifest)
+        terminal.diagnostics(problems)
+        if has_errors(problems, strict):
+            err.print("[bold red]Not built:[/] fix the errors above" + (" (or drop --strict)" if strict else "") + "; previous outputs are untouched.")
+            raise typer.Exit(1)
+        plan = run.prepare(loaded, run.formats_of(loaded, format))
+        result = run.write(book, loaded, plan, out or loaded.root / "dist", strict, announce=_writing)
+    terminal.diagnostics(result.diagnostics)
+    if not result.published:
+        err.print("[bold red]Not written:[/] fix the errors above" + (" (or drop --strict)" if strict else "")
+                  + "; the previous outputs are untouched.")
+        raise typer.Exit(1)
+    if terminal.verbosity >= 0:
+        table = Table(title="Outputs", show_edge=False)
+        for col in ("format", "file", "size", "time"):
+            table.add_column(col)
+        for w in result.written:
+            for final in w.paths:
+                table.add_row(escape(w.name), escape(str(final)), _size(final), f"{w.seconds:.1f} s")
+        err.print(table)
+    raise typer.Exit(0)
+
+
+@contextmanager
+def _writing(name: str):
+    with terminal.status(f"writing {name}", plain=f"writing {name} …"):
+        yield
+
+
+def _size(path: Path) -> str:
+    if path.is_dir():
+        total = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    else:
+        total = path.stat().st_size if path.exists() else 0
+    return f"{total / 1024:.0f} KiB"
