@@ -34,6 +34,9 @@ class TOMLHandler(BaseHandler):
 _HANDLERS = [YAMLHandler(), TOMLHandler()]
 
 
+UNREADABLE = ("CB100", "CB113")   # codes of a post that is reported, not compiled
+
+
 @dataclass(frozen=True)
 class Post:
     path: Path                 # resolved
@@ -54,6 +57,12 @@ class Post:
 
     def meta_line(self, *key) -> int:
         return self.meta_lines.get(tuple(key)) or self.meta_lines.get((), 1)
+
+    @property
+    def readable(self) -> bool:
+        """False when the file could not be read (CB100) or its front matter is broken (CB113):
+        such a post is reported, not compiled."""
+        return not any(d.code in UNREADABLE for d in self.diagnostics)
 
     def locate(self, needle: str, after: int = 0) -> int | None:
         """The first file line (1-based, at or after `after`) in the body containing `needle`."""
