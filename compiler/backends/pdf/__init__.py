@@ -27,7 +27,6 @@ from compiler.backends.pdf.outline import TocEntry, toc_entries
 from compiler.backends.pdf.renderer import default_memory_limit, default_timeout, render_job, run_renderer
 from compiler.model.book import Book
 from compiler.model.diagnostics import Diagnostic, Severity, diag
-from compiler.build.output import atomic_path
 from compiler.support.paths import relative
 
 __all__ = ["BOOK_URL", "THEME_URL", "FetchPolicy", "PdfBackend", "PdfOptions", "Refused", "TocEntry", "assemble",
@@ -43,19 +42,17 @@ class PdfBackend:
     options_model = PdfOptions
 
     def build(self, book: Book, options: PdfOptions, ctx: BuildContext) -> list[Path]:
-        """Write `<out>/<slug>.pdf`; on a failed render, report it and keep any previous PDF."""
+        """Write `<out>/<slug>.pdf` (`out` is the build's staging folder); a failed render is reported
+        as an error, so the build publishes nothing and any previous PDF stays."""
         target = ctx.out_dir / f"{book.meta.slug}.pdf"
         shown = relative(book.root, target)
         assembled = assemble(book, options, ctx.theme)
         ctx.diagnostics.extend(prepare_diagnostics(book, assembled, shown))
         timeout = options.timeout or default_timeout(assembled.html)
-        try:
-            with atomic_path(target) as tmp:
-                result = run_renderer(self.job(book, options, ctx, assembled, tmp), timeout)
-                ctx.diagnostics.extend(render_diagnostics(book, result, shown))
-                if "error" in result:
-                    raise _Abandon()
-        except _Abandon:
+        result = run_renderer(self.job(book, options, ctx, assembled, target), timeout)
+        ctx.diagnostics.extend(render_diagnostics(book, result, shown))
+        if "error" in result:   # an error: the build publishes nothing, the previous PDF stays
+            target.unlink(missing_ok=True)
             return []
         return [target]
 
@@ -68,10 +65,6 @@ class PdfBackend:
             "network": book.network, "variant": None if options.variant == "none" else options.variant,
             "body_start": assembled.body_start, "memory_limit": memory,
         }
-
-
-class _Abandon(Exception):
-    """Internal: the render failed (already reported); leave the previous PDF in place."""
 
 
 def prepare_diagnostics(book: Book, assembled: Assembled, shown: str) -> list[Diagnostic]:
