@@ -16,19 +16,20 @@ import jinja2
 import typer
 from rich.markup import escape
 
-from compiler import __version__
+from compiler.build.run import versions
 from compiler.commands import backends, build, check, init, serve, themes, toc
 from compiler.console import Quiet, Verbose, err, terminal
 from compiler.load.theme import template_problem
 from compiler.model.diagnostics import FatalError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="Compile a series of blog posts into a book: EPUB, PDF and HTML.")
 
 
 def _version(value: bool):
     if value:
-        typer.echo(f"chapbook {__version__}")
+        for name, version in versions():
+            typer.echo(f"{name} {version}")
         raise typer.Exit()
 
 
@@ -36,8 +37,8 @@ def _version(value: bool):
 def main_options(
     quiet: Quiet = False,
     verbose: Verbose = False,
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
-                                                    help="Print the version and exit.")] = None,
+    version: Annotated[Optional[bool], typer.Option("--version", "-V", callback=_version, is_eager=True, metavar="",
+                                                    help="Print the versions of Chapbook, pandoc, WeasyPrint and Typst, and exit.")] = None,
 ):
     terminal.verbosity = -1 if quiet else (1 if verbose else 0)
 

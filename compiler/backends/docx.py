@@ -63,7 +63,7 @@ class DocxBackend:
                     raise PandocFailed(problem)
                 stamp_dates(tmp, _created(book), book.meta.modified)
         except PandocFailed as exc:
-            ctx.diagnostics.append(diag("CB290", relative(book.root, target), None,
+            ctx.diagnostics.append(diag("CB290", relative(book.root, ctx.shown(target)), None,
                                         f"DOCX not written (the previous one, if any, is kept): pandoc failed: {exc}",
                                         Severity.ERROR))
             return []

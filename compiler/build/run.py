@@ -8,38 +8,68 @@
 from __future__ import annotations
 
 import shutil
+from importlib import metadata
+import tempfile
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from compiler.backends import BackendOptions, BuildContext, build_order, load_backend, option_models
+from compiler import __version__
+from compiler.backends import BackendOptions, BuildContext, build_order, load_backend, option_models, registry
 from compiler.build.output import OutputFolderError, publish, staging
 from compiler.compile import assemble
 from compiler.load.manifest import LoadedManifest, load_manifest
 from compiler.load.theme import Theme, load_theme
 from compiler.model.book import Book
-from compiler.model.diagnostics import Diagnostic, FatalError, has_errors
+from compiler.model.diagnostics import Diagnostic, FatalError, has_errors, lint_code_problem
 
 DEFAULT_FORMATS = ("epub", "pdf", "html")
 
 
-def load(manifest: Path) -> LoadedManifest:
-    """The manifest, with every installed backend's options model checking `outputs`."""
-    return load_manifest(manifest, option_models())
+def versions() -> list[tuple[str, str]]:
+    """Chapbook's version and those of the tools it runs (`chapbook --version`)."""
+    found = [("chapbook", __version__), ("pandoc", assemble.pandoc.pandoc_version())]
+    for name, dist in (("WeasyPrint", "weasyprint"), ("Typst", "typst")):
+        try:
+            found.append((name, metadata.version(dist)))
+        except metadata.PackageNotFoundError:
+            found.append((name, "not installed"))
+    return found
+
+
+def load(manifest: Path, ignore: list[str] | tuple[str, ...] = ()) -> LoadedManifest:
+    """The manifest, with every installed backend's options model checking `outputs`; `ignore`
+    adds codes to the manifest's `lint.ignore` (`--ignore`)."""
+    for code in ignore:
+        if problem := lint_code_problem(code.strip().upper()):
+            raise FatalError(f"--ignore: {problem}", 2)
+    loaded = load_manifest(manifest, option_models())
+    return replace(loaded, policy=loaded.policy.with_ignored([c.strip() for c in ignore])) if ignore else loaded
 
 
 def compile(loaded: LoadedManifest, render: bool = True, progress: Callable[[str], None] | None = None,
             cache: assemble.pandoc.Cache | None = None) -> tuple[Book, list[Diagnostic]]:
-    return assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
+    book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
+    return book, loaded.policy.apply(problems)
 
 
 def formats_of(loaded: LoadedManifest, requested: str | None) -> list[str]:
-    """`--format a,b`, else the manifest's `outputs`, else epub, pdf and html."""
+    """`--format a,b` (any case), else the manifest's `outputs`, else epub, pdf and html. An unknown
+    name is refused here, before any work (FatalError, exit 2)."""
     if requested:
-        return [f.strip() for f in requested.split(",") if f.strip()]
-    return list(loaded.manifest.outputs or DEFAULT_FORMATS)
+        formats = list(dict.fromkeys(f.strip().lower() for f in requested.split(",") if f.strip()))
+        if not formats:
+            raise FatalError("--format names no format; give one or more of: " + ", ".join(sorted(registry())), 2)
+    else:
+        formats = list(loaded.manifest.outputs or DEFAULT_FORMATS)
+    known = registry()
+    unknown = [f for f in formats if f not in known]
+    if unknown:
+        raise FatalError(f"unknown output format {', '.join(map(repr, unknown))}; installed: "
+                         f"{', '.join(sorted(known)) or 'none'}", 2)
+    return formats
 
 
 def backend_options(loaded: LoadedManifest, name: str, backend) -> BackendOptions:
@@ -64,6 +94,23 @@ def prepare(loaded: LoadedManifest, formats: list[str]) -> Plan:
     backends = {name: load_backend(name) for name in formats}
     theme = load_theme(loaded.manifest.theme, loaded.root)
     return Plan(backends, tuple(build_order(formats)), theme)
+
+
+def check(book: Book, loaded: LoadedManifest, plan: Plan) -> list[Diagnostic]:
+    """What `write` would report, without publishing anything (`chapbook check`): each backend's
+    `check(book, options, ctx)` when it has one (EPUB, HTML, PDF: everything but what only laying
+    out the pages finds), else its `build` into a private temporary folder that is then removed."""
+    with tempfile.TemporaryDirectory(prefix="chapbook-check-") as scratch:
+        ctx = BuildContext(out_dir=Path(scratch), theme=plan.theme, formats=plan.order,
+                           final_dir=loaded.root / "dist")
+        for name in ctx.formats:
+            backend = plan.backends[name]
+            options = backend_options(loaded, name, backend)
+            if callable(getattr(backend, "check", None)):
+                backend.check(book, options, ctx)
+            else:
+                ctx.outputs[name] = backend.build(book, options, ctx)
+    return loaded.policy.apply(list(ctx.diagnostics))
 
 
 @dataclass
@@ -92,7 +139,7 @@ def write(book: Book, loaded: LoadedManifest, plan: Plan, out_dir: Path, strict:
     except OutputFolderError as exc:
         raise FatalError(f"cannot write the book into {out_dir}: {exc.strerror}; choose another folder "
                          "with --out", 2) from None
-    ctx = BuildContext(out_dir=staged, theme=plan.theme, formats=plan.order)
+    ctx = BuildContext(out_dir=staged, theme=plan.theme, formats=plan.order, final_dir=out_dir)
     summary = []
     try:
         for name in ctx.formats:
@@ -103,10 +150,10 @@ def write(book: Book, loaded: LoadedManifest, plan: Plan, out_dir: Path, strict:
                 paths = backend.build(book, options, ctx)
             ctx.outputs[name] = paths
             summary.append((name, paths, time.perf_counter() - start))
-        failed = has_errors(ctx.diagnostics, strict)
+        failed = has_errors(loaded.policy.apply(ctx.diagnostics), strict)
         moved = {} if failed else publish(staged, out_dir)
     finally:
         shutil.rmtree(staged, ignore_errors=True)
     written = [Written(name, [moved.get(p) or out_dir / p.relative_to(staged) for p in paths], secs)
                for name, paths, secs in summary]
-    return BuildResult(out_dir, written, list(ctx.diagnostics), not failed)
+    return BuildResult(out_dir, written, loaded.policy.apply(list(ctx.diagnostics)), not failed)

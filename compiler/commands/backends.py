@@ -7,16 +7,16 @@ import json
 import typer
 
 from compiler.backends import registry
-from compiler.console import Fmt, ListFormat as FormatOpt, columns as _columns
+from compiler.console import Fmt, Json, LegacyFormat, OutputFormat, columns as _columns, report_format
 
 
-def backends(format: FormatOpt = Fmt.text) -> None:
+def backends(output_format: OutputFormat = None, json_flag: Json = False, format: LegacyFormat = None) -> None:
     """List the installed output formats (built-ins and plugins alike): name, package and version, class.
 
     Plugins register in the entry-point group chapbook.backends and install like any Python package.
     """
     rows = [backend_info(name, ep) for name, ep in registry().items()]
-    if format == Fmt.json:
+    if report_format(output_format, json_flag, format) == Fmt.json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     _columns([[r["name"], f"{r['package']} {r['version']}", r["object"], "ok" if r["loads"] else f"BROKEN: {r['error']}"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,31 +12,37 @@ from rich.markup import escape
 from rich.table import Table
 
 from compiler.build import run
-from compiler.commands.check import compile_for
-from compiler.console import ManifestArg, Quiet, Verbose, err, terminal
+from compiler.commands.check import compile_for, load_for
+from compiler.console import Ignore, ManifestArg, Quiet, ShowAll, Strict, Verbose, err, terminal
 from compiler.model.diagnostics import has_errors
 from compiler.support.heap import paused_gc
 
 
 def build(
-    manifest: ManifestArg = Path("book.yml"),
-    format: Annotated[Optional[str], typer.Option("--format", "-f", help="Comma-separated formats (default: the manifest's outputs, else epub,pdf,html).")] = None,
+    manifest: ManifestArg = None,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="Comma-separated formats, any case (default: the manifest's outputs, else epub,pdf,html).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: dist/ beside the manifest).")] = None,
-    strict: Annotated[bool, typer.Option(help="Warnings count as errors: nothing is written.")] = False,
+    strict: Strict = False,
+    ignore: Ignore = None,
+    show_all: ShowAll = False,
+    json_flag: Annotated[bool, typer.Option("--json", metavar="", help="Print the diagnostics as JSON on standard output (as check --json).")] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ):
-    """Compile the book and write it in each format. Nothing is written if the book has errors."""
+    """Compile the book and write it in each format. Nothing is written if the book has errors.
+
+    With --json, the diagnostics go to standard output as JSON (the same list `check --json` gives)."""
     terminal.set(quiet, verbose)
+    loaded = load_for(manifest, ignore)
+    plan = run.prepare(loaded, run.formats_of(loaded, format))   # unknown formats and themes: before any work
     with paused_gc(freeze=True):   # one pause for the whole build: compile and every backend (compiler/heap.py)
-        loaded, book, problems = compile_for(manifest)
-        terminal.diagnostics(problems)
+        book, problems = compile_for(loaded)
         if has_errors(problems, strict):
+            _report(problems, show_all, json_flag)
             err.print("[bold red]Not built:[/] fix the errors above" + (" (or drop --strict)" if strict else "") + "; previous outputs are untouched.")
             raise typer.Exit(1)
-        plan = run.prepare(loaded, run.formats_of(loaded, format))
         result = run.write(book, loaded, plan, out or loaded.root / "dist", strict, announce=_writing)
-    terminal.diagnostics(result.diagnostics)
+    _report(problems + result.diagnostics, show_all, json_flag)
     if not result.published:
         err.print("[bold red]Not written:[/] fix the errors above" + (" (or drop --strict)" if strict else "")
                   + "; the previous outputs are untouched.")
@@ -49,6 +56,14 @@ def build(
                 table.add_row(escape(w.name), escape(str(final)), _size(final), f"{w.seconds:.1f} s")
         err.print(table)
     raise typer.Exit(0)
+
+
+def _report(problems, show_all: bool, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps([d.to_json() for d in problems], indent=2, ensure_ascii=False))
+        terminal.diagnostics([d for d in problems if d.severity.value == "error"], show_all)
+    else:
+        terminal.diagnostics(problems, show_all)
 
 
 @contextmanager

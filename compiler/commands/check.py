@@ -1,43 +1,63 @@
-"""`chapbook check`: compile the book without writing it and report every problem."""
+"""`chapbook check`: the dry run of `build`. It compiles the book as `build` does (rendering
+included) and asks each backend what it would report, writes nothing, and reports every problem:
+the same diagnostics `build` would, except what only laying out the PDF's pages can find."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.markup import escape
 
 from compiler.build import run
-from compiler.console import Fmt, ManifestArg, Quiet, Verbose, err, terminal
+from compiler.console import (Fmt, Ignore, Json, ManifestArg, OutputFormat, Quiet, ShowAll, Strict,
+                              Verbose, err, find_manifest, ignored_codes, report_format, terminal)
 from compiler.model.diagnostics import has_errors
 from compiler.support.heap import paused_gc
 
+Formats = Annotated[Optional[str], typer.Option("--format", "-f", help="Comma-separated output formats to check for "
+                                                "(default: the manifest's outputs, else epub,pdf,html).")]
 
-def compile_for(manifest: Path, render: bool = True):
-    """Load and compile, with a spinner on a terminal: (loaded, book, diagnostics)."""
-    loaded = run.load(manifest)
+
+def load_for(manifest: Path | None, ignore: list[str] | None = None):
+    """The manifest (found upward when not given), with `--ignore` codes added to its lint policy."""
+    return run.load(find_manifest(manifest), ignored_codes(ignore))
+
+
+def compile_for(loaded, render: bool = True):
+    """Compile, with progress on a terminal: (book, diagnostics)."""
     if terminal.verbosity >= 1:
-        err.print(f"[bold]Compiling[/] {escape(loaded.manifest.title)} ({escape(str(manifest))})")
+        err.print(f"[bold]Compiling[/] {escape(loaded.manifest.title)} ({escape(str(loaded.path))})")
     with paused_gc(freeze=True):   # a command runs once: the collector need never walk the book
         with terminal.status("compiling") as update:
-            book, problems = run.compile(loaded, render=render, progress=update)
-    return loaded, book, problems
+            return run.compile(loaded, render=render, progress=update)
 
 
 def check(
-    manifest: ManifestArg = Path("book.yml"),
-    strict: Annotated[bool, typer.Option(help="Warnings count as errors (exit 1).")] = False,
-    format: Annotated[Fmt, typer.Option("--format", help="text, or json: a list of {code, severity, path, line, message}.")] = Fmt.text,
+    manifest: ManifestArg = None,
+    strict: Strict = False,
+    output_format: OutputFormat = None,
+    json_flag: Json = False,
+    format: Formats = None,
+    ignore: Ignore = None,
+    show_all: ShowAll = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ):
-    """Compile the book without writing it and report every problem found in its sources."""
+    """Compile the book without writing it and report every problem `build` would report."""
     terminal.set(quiet, verbose)
-    _, _, problems = compile_for(manifest, render=False)
-    if format == Fmt.json:
+    legacy = format if format and format.strip().lower() in ("json", "text") else None   # the old --format json
+    report = report_format(output_format, json_flag, legacy)
+    loaded = load_for(manifest, ignore)
+    plan = run.prepare(loaded, run.formats_of(loaded, None if legacy else format))
+    book, problems = compile_for(loaded)
+    if not has_errors(problems):      # as in build: backends run only on a book without errors
+        with paused_gc(freeze=True):
+            problems += run.check(book, loaded, plan)
+    if report == Fmt.json:
         typer.echo(json.dumps([d.to_json() for d in problems], indent=2, ensure_ascii=False))
     else:
-        terminal.diagnostics(problems)
+        terminal.diagnostics(problems, show_all)
     raise typer.Exit(1 if has_errors(problems, strict) else 0)

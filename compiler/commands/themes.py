@@ -7,18 +7,18 @@ from pathlib import Path
 
 import typer
 
-from compiler.console import Fmt, ListFormat as FormatOpt, columns as _columns
+from compiler.console import Fmt, Json, LegacyFormat, OutputFormat, columns as _columns, report_format
 from compiler.load import yamlsafe
 from compiler.load.theme import builtin_dir, builtin_names
 
 
-def themes(format: FormatOpt = Fmt.text) -> None:
+def themes(output_format: OutputFormat = None, json_flag: Json = False, format: LegacyFormat = None) -> None:
     """List the built-in themes: name, description (from theme.yml), the theme it extends, folder.
 
     Pick one with `theme: <name>` in book.yml, or point `theme:` at a folder of the book's own.
     """
     rows = [theme_info(builtin_dir() / name) for name in builtin_names()]
-    if format == Fmt.json:
+    if report_format(output_format, json_flag, format) == Fmt.json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     _columns([[r["name"], r["description"] or "-", f"extends {r['extends']}" if r["extends"] else "", r["path"]]

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Annotated
 
 import typer
 
-from compiler.commands.check import compile_for
-from compiler.console import Fmt, ManifestArg, Quiet, Verbose, terminal
+from compiler.commands.check import compile_for, load_for
+from compiler.console import Fmt, Json, LegacyFormat, ManifestArg, OutputFormat, Quiet, Verbose, report_format, terminal
 from compiler.model.diagnostics import has_errors
 
 
 def toc(
-    manifest: ManifestArg = Path("book.yml"),
-    format: Annotated[Fmt, typer.Option("--format", help="text, or json: {title, chapters: [...]}.")] = Fmt.text,
+    manifest: ManifestArg = None,
+    output_format: OutputFormat = None,
+    json_flag: Json = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
+    format: LegacyFormat = None,
 ):
-    """Print the book's table of contents: chapters in order, with their sections."""
+    """Print the book's table of contents: chapters in order, with their sections (json: {title, chapters: [...]})."""
     terminal.set(quiet, verbose)
-    _, book, problems = compile_for(manifest, render=False)
+    report = report_format(output_format, json_flag, format)
+    loaded = load_for(manifest)
+    book, problems = compile_for(loaded, render=False)
     data = toc_data(book)
-    if format == Fmt.json:
+    if report == Fmt.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
         typer.echo(data["title"])

@@ -40,7 +40,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
     say(f"parsing {len(entries)} posts with pandoc")
     for e in entries:
         problems += [d for d in e.post.diagnostics if not (e.kind != "chapter" and d.code in ("CB103", "CB104"))]
-    drafts, found = parse(loaded, entries, cache)
+    drafts, found = parse(loaded, entries, cache, say)
     problems += found
     drafts, found = apply_draft_policy(loaded, drafts)
     problems += found
@@ -87,7 +87,7 @@ def to_chapter(d: Draft, blocks: list, html: str) -> Chapter:
     return Chapter(
         slug=d.slug, title=d.title, source=post.rel, kind=d.entry.kind, date=post.date, tags=post.tags,
         description=post.description, ast={"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": blocks},
-        html=html, headings=tuple(d.headings), draft=d.unfinished,
+        html=html, headings=tuple(d.headings), draft=bool(d.unfinished),
     )
 
 

@@ -3,8 +3,11 @@ levels, lint), then the draft policy (`drafts:`) and duplicate slugs."""
 
 from __future__ import annotations
 
+import itertools
 import re
+import threading
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from compiler.compile import blogsyntax, lint, pandoc
 from compiler.compile.selection import Entry
@@ -13,6 +16,7 @@ from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
 from compiler.compile.transforms.ids import Heading
 from compiler.load.manifest import LoadedManifest
+from compiler.model.book import build_time
 from compiler.model.diagnostics import Diagnostic, Severity, diag
 
 
@@ -25,7 +29,7 @@ class Draft:
     blocks: list
     headings: list[Heading]
     idmap: dict[str, str]
-    unfinished: bool = False
+    unfinished: str = ""        # why the post looks unfinished ("" when it does not)
 
 
 def _reader_format(flavor: str) -> str:
@@ -33,10 +37,11 @@ def _reader_format(flavor: str) -> str:
     return flavor + ("-yaml_metadata_block" if base in ("markdown", "markdown_mmd", "markdown_phpextra") else "")
 
 
-def parse(loaded: LoadedManifest, entries: list[Entry],
-          cache: pandoc.Cache | None = None) -> tuple[list[Draft], list[Diagnostic]]:
+def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | None = None,
+          say=None) -> tuple[list[Draft], list[Diagnostic]]:
     """Each readable post through its blog syntax and pandoc's reader to a Draft (boilerplate
-    removed, heading levels normalised, lint run); and the problems found."""
+    removed, heading levels normalised, lint run); and the problems found. `say(message)`, when
+    given, is told how many posts are done."""
     m = loaded.manifest
     problems: list[Diagnostic] = []
     readable = [e for e in entries if e.post.readable]
@@ -46,8 +51,14 @@ def parse(loaded: LoadedManifest, entries: list[Entry],
         bodies.append(text)
         problems += found
 
+    done = itertools.count(1)
+    lock = threading.Lock()
+
     def prepare(index: int, ast: dict) -> tuple[Draft, set[int], list[Diagnostic]]:
         """One post's AST to a Draft, run as soon as pandoc answers (overlapping pandoc's work)."""
+        if say:
+            with lock:
+                say(f"parsing posts: {next(done)}/{len(readable)}")
         entry = readable[index]
         post = entry.post
         blocks, used = remove_boilerplate(ast["blocks"], m.boilerplate)
@@ -56,8 +67,9 @@ def parse(loaded: LoadedManifest, entries: list[Entry],
             title, blocks = _title_from_heading(blocks, title)
         found = lint.heading_jumps(post, blocks)
         blocks = normalise_headings(blocks, title)
-        unfinished = lint.empty_sections(post, blocks) + lint.editorial_notes(post, blocks, m.editorial_notes)
-        return Draft(entry, post.slug, title, blocks, [], {}, unfinished=bool(unfinished)), used, found + unfinished
+        empty = lint.empty_sections(post, blocks)
+        notes = lint.editorial_notes(post, blocks, m.editorial_notes)
+        return Draft(entry, post.slug, title, blocks, [], {}, unfinished=unfinished(blocks, empty, notes)), used, found + empty + notes
 
     results = pandoc.read_many(bodies, _reader_format(m.markdown_flavor), finish=prepare, cache=cache)
     drafts = []
@@ -88,26 +100,59 @@ def _title_from_heading(blocks: list, fallback: str) -> tuple[str, list]:
     return fallback, blocks
 
 
+def unfinished(blocks: list, empty: list[Diagnostic], notes: list[Diagnostic]) -> str:
+    """Why a post is unmistakably unfinished, or "": an editorial note to self, two or more empty
+    sections, or no text at all. One empty section alone is only that (CB101), not a draft."""
+    if notes:
+        what = f"an editorial note {notes[0].message.split(': ', 1)[-1]}"
+        return what + (f" and {len(empty)} empty section{'s' * (len(empty) > 1)}" if empty else "")
+    if len(empty) >= 2:
+        return f"{len(empty)} empty sections"
+    if not blocks:
+        return "no text"
+    return ""
+
+
+def draft_reason(post, unfinished_because: str, now: datetime) -> tuple[str, str] | None:
+    """(why, front-matter key for the line) when the post is a draft, else None. A draft is what the
+    front matter says (`draft: true`, Jekyll's `published: false`, a date after the build: blog engines
+    publish such posts only then), or an unmistakably unfinished post that does not say `draft: false`."""
+    if post.draft is True:
+        return "it is marked `draft: true`", "draft"
+    if post.meta.get("published") is False:
+        return "it is marked `published: false`", "published"
+    if post.draft is None and post.date is not None and _utc(post.date) > now:
+        return f"it is dated {post.date.date().isoformat()}, after this build", "date"
+    if post.draft is None and unfinished_because:
+        return f"it holds {unfinished_because}", "title"
+    return None
+
+
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
 def apply_draft_policy(loaded: LoadedManifest, drafts: list[Draft]) -> tuple[list[Draft], list[Diagnostic]]:
-    """`draft: true`, or unfinished (empty sections, editorial notes) unless `draft: false`:
-    the drafts kept, and what was said about each draft."""
+    """Drafts (see `draft_reason`) go by `drafts:`: the drafts kept, and what was said about each."""
     policy = loaded.manifest.drafts
     problems: list[Diagnostic] = []
     kept = []
+    now = build_time()
     for d in drafts:
         post = d.entry.post
-        is_draft = post.draft is True or (post.draft is None and d.unfinished)
-        d.unfinished = is_draft
-        if not is_draft or policy == "include":
+        reason = draft_reason(post, d.unfinished, now)
+        d.unfinished = reason[0] if reason else ""
+        if reason is None or policy == "include":
             kept.append(d)
             continue
-        why = "marked `draft: true`" if post.draft else "unfinished (empty sections or editorial notes)"
-        line = post.meta_line("draft") if post.draft else post.meta_line("title")
+        why, key = reason
+        line = post.meta_line(key)
         if policy == "exclude":
-            problems.append(diag("CB111", post.rel, line, f"draft ({why}): left out of the book", Severity.INFO))
+            problems.append(diag("CB111", post.rel, line, f"draft left out of the book: {why}", Severity.INFO))
             continue
         severity = Severity.ERROR if policy == "error" else Severity.WARNING
-        problems.append(diag("CB111", post.rel, line, f"draft ({why}): included; set `drafts: exclude` to leave drafts out", severity))
+        problems.append(diag("CB111", post.rel, line, f"draft included in the book: {why}; "
+                             "`drafts: exclude` in book.yml leaves drafts out", severity))
         kept.append(d)
     return kept, problems
 

@@ -50,6 +50,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB211": (Severity.WARNING, "EPUB: image could not be embedded"),
     "CB220": (Severity.WARNING, "PDF: rendering problem reported by WeasyPrint"),
     "CB221": (Severity.WARNING, "PDF: font not embedded or missing"),
+    "CB222": (Severity.INFO, "PDF: the renderer's limits fitted to the limits in force"),
     "CB230": (Severity.WARNING, "HTML: page problem"),
     "CB240": (Severity.WARNING, "DOCX: conversion problem"),
     "CB290": (Severity.WARNING, "backend plugin warning"),
@@ -76,6 +77,40 @@ class Diagnostic:
 def diag(code: str, path: str, line: int | None, message: str, severity: Severity | None = None) -> Diagnostic:
     """A diagnostic with the code's default severity unless one is given."""
     return Diagnostic(code, severity or CODES[code][0], path, line, message)
+
+
+@dataclass(frozen=True)
+class LintPolicy:
+    """What the author chose to hear: codes ignored (`lint.ignore`, `--ignore`) and severities
+    changed (`lint.severity`). Errors can be neither ignored nor lowered: a book with an error is not
+    built, whatever the policy says."""
+    ignore: frozenset[str] = frozenset()
+    severity: tuple[tuple[str, Severity], ...] = ()
+
+    def apply(self, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+        if not self.ignore and not self.severity:
+            return diagnostics
+        changed = dict(self.severity)
+        kept = []
+        for d in diagnostics:
+            if d.severity == Severity.ERROR:
+                kept.append(d)
+            elif d.code not in self.ignore:
+                new = changed.get(d.code)
+                kept.append(Diagnostic(d.code, new, d.path, d.line, d.message) if new else d)
+        return kept
+
+    def with_ignored(self, codes: list[str]) -> "LintPolicy":
+        return LintPolicy(self.ignore | {c.upper() for c in codes}, self.severity)
+
+
+def lint_code_problem(code: str) -> str | None:
+    """Why `code` cannot be ignored or lowered (unknown, or an error), else None."""
+    if code not in CODES:
+        return f"{code!r} is not a Chapbook diagnostic code (see the README's table)"
+    if CODES[code][0] == Severity.ERROR:
+        return f"{code} is an error: it stops the build and cannot be ignored or lowered"
+    return None
 
 
 def has_errors(diagnostics: list[Diagnostic], strict: bool = False) -> bool:

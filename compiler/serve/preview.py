@@ -9,6 +9,7 @@ Three parts, one job each:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -42,16 +43,35 @@ class Reporter:
     diagnostics: Callable[[list[Diagnostic]], None]
 
 
-class BookFilter(DefaultFilter):
-    """watchfiles' defaults, plus the book's dist/ folder, the preview's own builds and vim's probe file."""
+CACHE_DIR = ".chapbook-cache"
+# Files editors, tools and tests write next to the real ones: never a change to the book.
+SCRATCH = re.compile(r"""^(?:
+      4913                      # vim's probe file
+    | sed[A-Za-z0-9]{6}         # sed -i's temporary copy
+    | \.?.*\.sw[a-p]            # vim swap files
+    | .*~ | \#.*\# | \.\#.*       # backups, Emacs auto-save and lock files
+    | \.~lock\..*\#             # LibreOffice locks
+    | .*\.(?:tmp|temp|bak|orig|rej|part|crdownload)
+    | \.?pytest[_-]cache.* | pytest-cache-files-.* | __pycache__ | .*\.py[co]
+    | \.DS_Store | Thumbs\.db | \.git | \.hg | \.svn | \.idea | \.vscode | node_modules
+)$""", re.X)
 
-    def __init__(self, ignored: list[Path]):
-        super().__init__(ignore_entity_patterns=(*DefaultFilter.ignore_entity_patterns, r"^4913$"))
+
+class BookFilter(DefaultFilter):
+    """Only changes to what a book can read: editors' and tools' scratch files (`SCRATCH`), the
+    output and cache folders and the preview's own builds never count."""
+
+    def __init__(self, ignored: list[Path], roots: list[Path] = ()):
+        super().__init__()
         self.ignored = [Path(os.path.realpath(p)) for p in ignored]
+        self.roots = [Path(os.path.realpath(p)) for p in roots]
 
     def __call__(self, change, path: str) -> bool:
         real = Path(path)
         if any(real == p or p in real.parents for p in self.ignored):
+            return False
+        below = next((real.relative_to(r).parts for r in self.roots if r in real.parents), (real.name,))
+        if any(SCRATCH.match(part) for part in below):
             return False
         return super().__call__(change, path)
 
@@ -74,13 +94,14 @@ def run(settings: Settings, report: Reporter) -> None:
         thread.start()
         builder = Builder(manifest, workdir)
         url = _url(settings.host, server.server_address[1])
-        rebuild(builder, state, None, report)
-        report.say(f"Serving at {url} (Ctrl-C to stop); watching {builder.root}")
+        # The address first: the page says "Building the book…" and reloads itself when the first build is done.
+        report.say(f"Serving at {url} (Ctrl-C to stop); building, then watching {builder.root}")
         if not server.loopback:
             report.say(f"Warning: listening on {settings.host}: anyone who can reach this machine can read the book.")
         if settings.open_browser:
             webbrowser.open(url)
-        watch_loop(builder, state, report, ignored=[builder.root / "dist", workdir])
+        rebuild(builder, state, None, report)
+        watch_loop(builder, state, report, ignored=[builder.root / "dist", builder.root / CACHE_DIR, workdir])
     except KeyboardInterrupt:
         pass
     finally:
@@ -106,9 +127,9 @@ def _stop_on_signals() -> dict:
 
 def watch_loop(builder: Builder, state: State, report: Reporter, ignored: list[Path]) -> None:
     """Rebuild on every batch of changes; start watching again when the theme folders change."""
-    watch_filter = BookFilter(ignored)
     while True:
         paths = builder.watch_paths()
+        watch_filter = BookFilter(ignored, paths)
         for batch in watch(*paths, watch_filter=watch_filter, debounce=400, step=50):
             rebuild(builder, state, {(kind, Path(os.path.realpath(p))) for kind, p in batch}, report)
             if builder.watch_paths() != paths:
@@ -129,14 +150,15 @@ def rebuild(builder: Builder, state: State, changes: Changes | None, report: Rep
         kept = " (still serving the last good build)" if state.site else ""
         report.say(f"Build failed{what}{kept}:\n{exc}")
         return
-    warnings = [d for d in built.problems if d.severity != Severity.ERROR]
-    fresh = warnings != builder.reported
+    shown = [d for d in built.problems if d.severity != Severity.ERROR]
+    fresh = shown != builder.reported
     if fresh:
-        report.diagnostics(warnings)
-        builder.reported = warnings
+        report.diagnostics(shown)
+        builder.reported = shown
     state.publish(built.site)
     verb = "Built" if changes is None else ("Rebuilt" if built.compiled else "Restyled")
-    same = f" ({len(warnings)} warning(s), as before)" if warnings and not fresh else ""
+    warnings = sum(1 for d in shown if d.severity == Severity.WARNING)   # as counted when first printed
+    same = f" ({warnings} warning(s), as before)" if warnings and not fresh else ""
     report.say(f"{verb} in {time.perf_counter() - start:.1f} s{what}{same}")
 
 
