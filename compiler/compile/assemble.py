@@ -15,13 +15,14 @@ from compiler.compile import lint, pandoc, rendering
 from compiler.compile.drafts import Draft, apply_draft_policy, dedupe_slugs, parse, too_deep
 from compiler.compile.linking import link_context
 from compiler.compile.selection import naive_utc, select
-from compiler.compile.transforms.ids import assign_ids, local_id, unique
+from compiler.compile.transforms.ids import assign_ids, local_id
 from compiler.compile.transforms.links import Routes
 from compiler.load.manifest import LoadedManifest
 from compiler.model.book import Book, Chapter, Metadata, Part, build_time
 from compiler.model.diagnostics import Diagnostic, diag, sort_key
 from compiler.support.heap import paused_gc
 from compiler.support.paths import OutsideBook, confine, relative
+from compiler.support.urls import unique_id
 
 
 @paused_gc()
@@ -48,7 +49,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
     routes = Routes()
     taken: set[str] = set()
     for d in drafts:
-        d.slug = unique(d.slug, taken)
+        d.slug = unique_id(d.slug, taken)
     for d in drafts:
         try:
             d.blocks, d.idmap, d.headings = assign_ids(d.blocks, d.slug, taken)
@@ -98,7 +99,7 @@ def group_parts(loaded: LoadedManifest, drafts: list[Draft], chapters: list[Chap
     taken = {c.slug for c in chapters}
     parts = []
     for i, part in enumerate(loaded.manifest.parts):
-        slug = unique("part-" + local_id(part.title), taken)
+        slug = unique_id("part-" + local_id(part.title), taken)
         parts.append(Part(part.title, slug, tuple(c for d, c in body if d.entry.part == i)))
     return tuple(parts)
 

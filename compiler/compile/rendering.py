@@ -19,6 +19,7 @@ from compiler.compile.linking import Linked, finish_links
 from compiler.compile.transforms.links import LinkContext, resolve_image, resolve_link
 from compiler.compile.transforms.sanitize import clean_html
 from compiler.model.diagnostics import Diagnostic, diag
+from compiler.support.urls import has_scheme
 
 _GENERATED_IDS = re.compile(r'\b(id|href)="(#?)(fn\d+|fnref\d+(?:-\d+)?|footnotes|cb\d+(?:-\d+)?)"')
 _IMG_NO_ALT = re.compile(r"<img(?![^>]*\balt=)")
@@ -112,7 +113,7 @@ def finish_html(html: str, d: Draft, links: LinkContext, linked: Linked) -> Fini
 
     def href(m: re.Match) -> str:
         url = htmlmod.unescape(m[1])
-        if url.startswith("#" + d.slug + "--") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", url) or not url:
+        if url.startswith("#" + d.slug + "--") or has_scheme(url) or not url:
             return m[0]
         out = resolve_link(url, links)
         if not url.startswith(("/", "#")) and not (out.url or "").startswith("#"):

@@ -18,6 +18,7 @@ from watchfiles import Change
 from compiler.build import run
 from compiler.compile.pandoc import Cache
 from compiler.model.diagnostics import Diagnostic, FatalError, Severity, has_errors
+from compiler.support.paths import inside
 
 if TYPE_CHECKING:
     from compiler.model.book import Book
@@ -40,7 +41,7 @@ class Site:
         if candidate.is_dir():
             candidate = candidate / "index.html"
         real = Path(os.path.realpath(candidate))
-        if self.root not in real.parents or not real.is_file():
+        if not inside(real, self.root) or not real.is_file():
             return None
         return real
 
@@ -78,7 +79,7 @@ class Builder:
 
     def watch_paths(self) -> list[Path]:
         """The book folder, and the theme folders outside it (built-in themes)."""
-        outside = [f for f in self.theme_folders if self.root not in f.parents and f != self.root]
+        outside = [f for f in self.theme_folders if not inside(f, self.root)]
         return [self.root, *sorted(set(outside))]
 
     def needs_compile(self, changes: Changes) -> bool:
@@ -87,7 +88,7 @@ class Builder:
             return True
         assets = {Path(os.path.realpath(p)) for p in self.book.assets.values()}
         for kind, path in changes:
-            in_theme = any(f == path or f in path.parents for f in self.theme_folders)
+            in_theme = any(inside(path, f) for f in self.theme_folders)
             if not in_theme and not (kind == Change.modified and path in assets):
                 return True
         return False

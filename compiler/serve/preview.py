@@ -25,6 +25,7 @@ from watchfiles import DefaultFilter, watch
 from compiler.model.diagnostics import Diagnostic, FatalError, Severity
 from compiler.serve.builder import BuildFailed, Builder, Changes
 from compiler.serve.server import PreviewServer, State
+from compiler.support.paths import inside
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class BookFilter(DefaultFilter):
 
     def __call__(self, change, path: str) -> bool:
         real = Path(path)
-        if any(real == p or p in real.parents for p in self.ignored):
+        if any(inside(real, p) for p in self.ignored):
             return False
         below = next((real.relative_to(r).parts for r in self.roots if r in real.parents), (real.name,))
         if any(SCRATCH.match(part) for part in below):

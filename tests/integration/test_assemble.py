@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import compile_manifest, make_book, post
+from helpers import compile_manifest, make_book, post
 
 
 def codes(problems):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from compiler import __version__
-from conftest import run_cli
+from helpers import run_cli
 
 
 def test_version_names_chapbook_and_the_tools_it_runs():

@@ -14,7 +14,7 @@ import lxml.html
 import pytest
 import yaml
 
-from conftest import ROOT, run_cli, run_json
+from helpers import ROOT, run_cli, run_json
 
 FIXTURES = ROOT / "tests" / "fixtures" / "blogs"
 RUST_BLOG = Path("/work/shared/corpora/rust-blog")

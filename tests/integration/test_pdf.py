@@ -25,7 +25,7 @@ from compiler.backends.pdf import (BOOK_URL, THEME_URL, FetchPolicy, PdfBackend,
                                    prepare_chapter, render_job, toc_entries)
 from compiler.backends.pdf.chapters import BookIds
 from compiler.load.theme import load_theme
-from tests.conftest import ROOT, compile_manifest, make_book, post, run_cli
+from helpers import ROOT, compile_manifest, make_book, post, run_cli
 
 EPOCH = "1700000000"          # 2023-11-14 22:13:20 UTC
 LONG_CODE = ("let answer = compute_the_answer(first_argument, second_argument, third_argument_that_is_long, "
