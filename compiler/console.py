@@ -123,7 +123,7 @@ class Terminal:
             err.print(f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s)")
 
     def by_code(self, visible: list[Diagnostic]) -> None:
-        table = Table(title="Diagnostics by code", show_edge=False, title_justify="left")
+        table = Table(title="Diagnostics by code", box=None, title_justify="left")
         for col, justify in (("code", "left"), ("severity", "left"), ("count", "right"), ("meaning", "left")):
             table.add_column(col, justify=justify)
         counted = Counter((d.code, d.severity) for d in visible)

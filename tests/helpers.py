@@ -13,6 +13,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# shared/ lies beside the project's folder (CI: beside the clone); /work/shared on the developers' machines.
+SHARED = next((p for p in (ROOT.parent / "shared", Path("/work/shared")) if (p / "corpora").is_dir()), ROOT.parent / "shared")
+RUST_BLOG = SHARED / "corpora" / "rust-blog"
 
 
 def post(title: str | None = "A post", body: str = "Some text.\n", **meta) -> str:

@@ -282,7 +282,7 @@ def write_manifest(target: Path, text: str, plan: Plan) -> None:
             loaded = load_manifest(tmp)
         except FatalError as exc:
             raise FatalError(f"internal error: the manifest init wrote is invalid ({exc}); please report it", 3) from None
-        selected = {e.post.path for e in select(loaded, [])}
+        selected = {e.post.path for e in select(loaded)[0]}
         expected = {p.path for p in plan.chosen.posts}
         if selected != expected:
             raise FatalError(f"internal error: the manifest selects {len(selected)} posts instead of "
