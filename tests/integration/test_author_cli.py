@@ -266,3 +266,19 @@ def test_init_keeps_outputs_out_of_git_and_out_of_the_jekyll_site(tmp_path):
     shutil.copytree(ROOT / "tests" / "fixtures" / "blogs" / "hugo", plain)
     assert run_cli("init", str(plain), "-q").returncode == 0
     assert not (plain / ".gitignore").exists(), "no git work tree: no .gitignore created"
+
+
+def test_the_booklet_offers_the_formats_of_earlier_runs_without_a_second_copy(tmp_path):
+    manifest = default_book(tmp_path)
+    out = tmp_path / "out"
+    first = run_cli("build", str(manifest), "--format", "epub,html", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    epub = out / "the-tech-lead-series.epub"
+    assert (out / "html" / epub.name).stat().st_ino == epub.stat().st_ino, "a link, not a second copy"
+    (out / "the-tech-lead-series.pdf").write_bytes(b"%PDF-1.7 from an earlier run " * 40)
+    second = run_cli("build", str(manifest), "--format", "html", "--out", str(out))
+    assert second.returncode == 0, second.stderr
+    index = (out / "html" / "index.html").read_text()
+    for name in ("the-tech-lead-series.epub", "the-tech-lead-series.pdf"):
+        assert f'href="{name}"' in index, name
+        assert (out / "html" / name).stat().st_ino == (out / name).stat().st_ino
