@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 
 from compiler.build.run import versions
-from compiler.commands import backends, build, check, init, serve, themes, toc
+from compiler.commands import backends, build, check, clean, init, serve, themes, toc
 from compiler.console import Quiet, Verbose, err, terminal
 from compiler.load.theme import template_problem
 from compiler.model.diagnostics import FatalError
@@ -43,7 +43,8 @@ def main_options(
     terminal.verbosity = -1 if quiet else (1 if verbose else 0)
 
 
-for command in (check.check, toc.toc, build.build, init.init, serve.serve, themes.themes, backends.backends):
+for command in (check.check, toc.toc, build.build, clean.clean, init.init, serve.serve, themes.themes,
+                backends.backends):
     app.command(command.__name__)(command)
 
 

@@ -36,6 +36,8 @@ ShowAll = Annotated[bool, typer.Option("--all", help="List every diagnostic (by 
 Ignore = Annotated[Optional[list[str]], typer.Option("--ignore", metavar="CODE",
                    help="Leave out this diagnostic code (repeat it, or separate codes with commas); adds to the manifest's lint.ignore.")]
 OutputFormat = Annotated[Optional[Fmt], typer.Option("--output-format", help="How to print the report: text, or json.")]
+CacheDir = Annotated[Optional[Path], typer.Option("--cache-dir", help="The build cache's folder (default: .chapbook-cache/ beside the manifest; safe to delete).")]
+NoCache = Annotated[bool, typer.Option("--no-cache", metavar="", help="Neither read nor write the build cache.")]
 LegacyFormat = Annotated[Optional[str], typer.Option("--format", hidden=True,
                          help="Old spelling of --output-format (text or json).")]
 Json = Annotated[bool, typer.Option("--json", help="Same as --output-format json.", metavar="")]

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from importlib import metadata
 import tempfile
@@ -18,6 +19,7 @@ from typing import Callable
 
 from compiler import __version__
 from compiler.backends import BackendOptions, BuildContext, build_order, load_backend, option_models, registry
+from compiler.build.cache import CACHE_DIR, BuildCache, sources_of
 from compiler.build.output import OutputFolderError, publish, staging
 from compiler.compile import assemble
 from compiler.load.manifest import LoadedManifest, load_manifest
@@ -53,6 +55,32 @@ def compile(loaded: LoadedManifest, render: bool = True, progress: Callable[[str
             cache: assemble.pandoc.Cache | None = None) -> tuple[Book, list[Diagnostic]]:
     book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
     return book, loaded.policy.apply(problems)
+
+
+def build_cache(loaded: LoadedManifest, cache_dir: Path | None = None, enabled: bool = True) -> BuildCache:
+    """The book's cache (`--cache-dir`, default `.chapbook-cache/` beside book.yml; `--no-cache`: none)."""
+    if not enabled:
+        return BuildCache(None)
+    return BuildCache((cache_dir or loaded.root / CACHE_DIR).resolve())
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What decides whether a run can be skipped: its options, and the files it may read."""
+    kind: str
+    key: dict
+    sources: list[Path]
+    exclude: list[Path]
+
+
+def stamp_for(kind: str, loaded: LoadedManifest, plan: Plan, cache: BuildCache, out_dir: Path | None = None,
+              strict: bool = False) -> Stamp:
+    key = {"formats": list(plan.order), "out": str(out_dir) if out_dir else None, "strict": strict,
+           "ignore": sorted(loaded.policy.ignore), "severity": [list(s) for s in loaded.policy.severity],
+           "manifest": str(loaded.path), "epoch": os.environ.get("SOURCE_DATE_EPOCH"), "version": __version__,
+           "network": loaded.manifest.network}
+    exclude = [p for p in (out_dir, cache.folder) if p is not None]
+    return Stamp(kind, key, sources_of(loaded.root, plan.theme.folders), exclude)
 
 
 def formats_of(loaded: LoadedManifest, requested: str | None) -> list[str]:

@@ -13,8 +13,9 @@ from rich.table import Table
 
 from compiler.build import run
 from compiler.commands.check import compile_for, load_for
-from compiler.console import Ignore, ManifestArg, Quiet, ShowAll, Strict, Verbose, err, terminal
-from compiler.model.diagnostics import has_errors
+from compiler.build.cache import snapshot
+from compiler.console import CacheDir, Ignore, ManifestArg, NoCache, Quiet, ShowAll, Strict, Verbose, err, terminal
+from compiler.model.diagnostics import Diagnostic, Severity, has_errors
 from compiler.support.heap import paused_gc
 
 
@@ -26,24 +27,43 @@ def build(
     ignore: Ignore = None,
     show_all: ShowAll = False,
     json_flag: Annotated[bool, typer.Option("--json", metavar="", help="Print the diagnostics as JSON on standard output (as check --json).")] = False,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="Build even when nothing changed since the last build into this folder.")] = False,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ):
     """Compile the book and write it in each format. Nothing is written if the book has errors.
 
-    With --json, the diagnostics go to standard output as JSON (the same list `check --json` gives)."""
+    With --json, the diagnostics go to standard output as JSON (the same list `check --json` gives).
+    When nothing changed since the last build into the same folder, nothing is rewritten (--force)."""
     terminal.set(quiet, verbose)
     loaded = load_for(manifest, ignore)
     plan = run.prepare(loaded, run.formats_of(loaded, format))   # unknown formats and themes: before any work
+    out_dir = (out or loaded.root / "dist").resolve()
+    cache = run.build_cache(loaded, cache_dir, not no_cache)
+    stamp = run.stamp_for("build", loaded, plan, cache, out_dir, strict)
+    if not force and (record := cache.unchanged(stamp.kind, stamp.key, stamp.sources, stamp.exclude)):
+        _report([Diagnostic(**d | {"severity": Severity(d["severity"])}) for d in record["report"]] + cache.problems,
+                show_all, json_flag)
+        if terminal.verbosity >= 0:
+            err.print(f"Nothing changed since the last build into {escape(str(out_dir))}: the outputs are kept "
+                      "(--force builds again).")
+        raise typer.Exit(0)
+    before = snapshot(stamp.sources, stamp.exclude)
     with paused_gc(freeze=True):   # one pause for the whole build: compile and every backend (compiler/heap.py)
-        book, problems = compile_for(loaded)
+        book, problems = compile_for(loaded, cache=cache.pandoc())
         if has_errors(problems, strict):
-            _report(problems, show_all, json_flag)
+            _report(problems + cache.problems, show_all, json_flag)
             err.print("[bold red]Not built:[/] fix the errors above" + (" (or drop --strict)" if strict else "") + "; previous outputs are untouched.")
             raise typer.Exit(1)
-        result = run.write(book, loaded, plan, out or loaded.root / "dist", strict, announce=_writing)
-    _report(problems + result.diagnostics, show_all, json_flag)
-    if not result.published:
+        result = run.write(book, loaded, plan, out_dir, strict, announce=_writing)
+    _report(problems + result.diagnostics + cache.problems, show_all, json_flag)
+    if result.published:
+        cache.prune()
+        cache.stamp(stamp.kind, stamp.key, stamp.sources, stamp.exclude, [p for w in result.written for p in w.paths],
+                    [d.to_json() for d in problems + result.diagnostics], before)
+    else:
         err.print("[bold red]Not written:[/] fix the errors above" + (" (or drop --strict)" if strict else "")
                   + "; the previous outputs are untouched.")
         raise typer.Exit(1)

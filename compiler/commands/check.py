@@ -12,9 +12,10 @@ import typer
 from rich.markup import escape
 
 from compiler.build import run
-from compiler.console import (Fmt, Ignore, Json, ManifestArg, OutputFormat, Quiet, ShowAll, Strict,
+from compiler.build.cache import snapshot
+from compiler.console import (CacheDir, Fmt, Ignore, NoCache, Json, ManifestArg, OutputFormat, Quiet, ShowAll, Strict,
                               Verbose, err, find_manifest, ignored_codes, report_format, terminal)
-from compiler.model.diagnostics import has_errors
+from compiler.model.diagnostics import Diagnostic, Severity, has_errors
 from compiler.support.heap import paused_gc
 
 Formats = Annotated[Optional[str], typer.Option("--format", "-f", help="Comma-separated output formats to check for "
@@ -26,13 +27,13 @@ def load_for(manifest: Path | None, ignore: list[str] | None = None):
     return run.load(find_manifest(manifest), ignored_codes(ignore))
 
 
-def compile_for(loaded, render: bool = True):
-    """Compile, with progress on a terminal: (book, diagnostics)."""
+def compile_for(loaded, render: bool = True, cache=None):
+    """Compile, with progress on a terminal: (book, diagnostics); `cache`: pandoc's answers (compiler.build.cache)."""
     if terminal.verbosity >= 1:
         err.print(f"[bold]Compiling[/] {escape(loaded.manifest.title)} ({escape(str(loaded.path))})")
     with paused_gc(freeze=True):   # a command runs once: the collector need never walk the book
         with terminal.status("compiling") as update:
-            return run.compile(loaded, render=render, progress=update)
+            return run.compile(loaded, render=render, progress=update, cache=cache)
 
 
 def check(
@@ -43,6 +44,8 @@ def check(
     format: Formats = None,
     ignore: Ignore = None,
     show_all: ShowAll = False,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ):
@@ -52,10 +55,18 @@ def check(
     report = report_format(output_format, json_flag, legacy)
     loaded = load_for(manifest, ignore)
     plan = run.prepare(loaded, run.formats_of(loaded, None if legacy else format))
-    book, problems = compile_for(loaded)
-    if not has_errors(problems):      # as in build: backends run only on a book without errors
-        with paused_gc(freeze=True):
-            problems += run.check(book, loaded, plan)
+    cache = run.build_cache(loaded, cache_dir, not no_cache)
+    stamp = run.stamp_for("check", loaded, plan, cache)
+    if record := cache.unchanged(stamp.kind, stamp.key, stamp.sources, stamp.exclude):
+        problems = [Diagnostic(**d | {"severity": Severity(d["severity"])}) for d in record["report"]]
+    else:
+        before = snapshot(stamp.sources, stamp.exclude)
+        book, problems = compile_for(loaded, cache=cache.pandoc())
+        if not has_errors(problems):      # as in build: backends run only on a book without errors
+            with paused_gc(freeze=True):
+                problems += run.check(book, loaded, plan)
+        cache.stamp(stamp.kind, stamp.key, stamp.sources, stamp.exclude, [], [d.to_json() for d in problems], before)
+    problems += cache.problems
     if report == Fmt.json:
         typer.echo(json.dumps([d.to_json() for d in problems], indent=2, ensure_ascii=False))
     else:

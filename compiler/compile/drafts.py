@@ -16,7 +16,6 @@ from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
 from compiler.compile.transforms.ids import Heading
 from compiler.load.manifest import LoadedManifest
-from compiler.model.book import build_time
 from compiler.model.diagnostics import Diagnostic, Severity, diag
 
 
@@ -116,7 +115,7 @@ def unfinished(blocks: list, empty: list[Diagnostic], notes: list[Diagnostic]) -
 def draft_reason(post, unfinished_because: str, now: datetime) -> tuple[str, str] | None:
     """(why, front-matter key for the line) when the post is a draft, else None. A draft is what the
     front matter says (`draft: true`, Jekyll's `published: false`, a date after the build: blog engines
-    publish such posts only then), or an unmistakably unfinished post that does not say `draft: false`."""
+    publish such posts only then; today's date, even under SOURCE_DATE_EPOCH), or an unmistakably unfinished post that does not say `draft: false`."""
     if post.draft is True:
         return "it is marked `draft: true`", "draft"
     if post.meta.get("published") is False:
@@ -137,7 +136,7 @@ def apply_draft_policy(loaded: LoadedManifest, drafts: list[Draft]) -> tuple[lis
     policy = loaded.manifest.drafts
     problems: list[Diagnostic] = []
     kept = []
-    now = build_time()
+    now = datetime.now(timezone.utc)   # the real today, not SOURCE_DATE_EPOCH: "not yet published" is about the blog
     for d in drafts:
         post = d.entry.post
         reason = draft_reason(post, d.unfinished, now)

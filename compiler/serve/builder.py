@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from watchfiles import Change
 
 from compiler.build import run
+from compiler.build.cache import CACHE_DIR, BuildCache
 from compiler.compile.pandoc import Cache
 from compiler.model.diagnostics import Diagnostic, FatalError, Severity, has_errors
 from compiler.support.paths import inside
@@ -71,7 +72,11 @@ class Builder:
     book_problems: list[Diagnostic] = field(default_factory=list)
     theme_folders: tuple[Path, ...] = ()
     reported: list[Diagnostic] = field(default_factory=list)    # warnings last printed
-    pandoc_cache: Cache = field(default_factory=Cache)          # only changed posts go to pandoc again
+    pandoc_cache: Cache | None = None   # pandoc's answers in the book's build cache: only changed posts go to pandoc again
+
+    def __post_init__(self) -> None:
+        if self.pandoc_cache is None:
+            self.pandoc_cache = BuildCache(self.root / CACHE_DIR).pandoc()
 
     @property
     def root(self) -> Path:
