@@ -1,59 +1,10 @@
-"""Shared test helpers: tiny fixture books written into tmp folders, and the CLI run for real."""
+"""Shared fixtures. Shared helper functions are in helpers.py (`from helpers import ...`)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
-import yaml
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def post(title: str | None = "A post", body: str = "Some text.\n", **meta) -> str:
-    """A Markdown post with YAML front matter (keys in the order given)."""
-    fm = {"title": title, **meta} if title is not None else dict(meta)
-    fm.setdefault("description", "A description.")
-    head = yaml.safe_dump(fm, sort_keys=False, allow_unicode=True) if fm else ""
-    return f"---\n{head}---\n\n{textwrap.dedent(body).lstrip()}"
-
-
-def make_book(folder: Path, posts: dict[str, str], manifest: dict | str | None = None) -> Path:
-    """Write posts (name -> text, names may contain folders) and book.yml; return the manifest path."""
-    for name, text in posts.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    if manifest is None:
-        manifest = {"title": "Test Book", "authors": ["Tess Ter"], "language": "en", "chapters": list(posts)}
-    text = manifest if isinstance(manifest, str) else yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True)
-    target = folder / "book.yml"
-    target.write_text(text, encoding="utf-8")
-    return target
-
-
-def compile_manifest(manifest: Path):
-    """Book and diagnostics for a manifest, in-process."""
-    from compiler.compile.assemble import compile_book
-    from compiler.load.manifest import load_manifest
-    return compile_book(load_manifest(manifest))
-
-
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """`python -m compiler ARGS`, as a user runs it; never raises on a non-zero exit."""
-    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "compiler", *args], cwd=cwd or ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=600)
-
-
-def run_json(*args: str, cwd: Path | None = None):
-    result = run_cli(*args, cwd=cwd)
-    return result, json.loads(result.stdout)
 
 
 @pytest.fixture

@@ -34,6 +34,16 @@ class BuildContext:
     formats: tuple[str, ...]                    # every format built in this run, in order
     outputs: dict[str, list[Path]] = field(default_factory=dict)   # filled as backends finish
     diagnostics: list[Diagnostic] = field(default_factory=list)    # backends append problems here
+    final_dir: Path | None = None     # where out_dir's files are published (name this one in messages)
+
+    def shown(self, path: Path) -> Path:
+        """`path` (inside the staging `out_dir`) as it will be once published."""
+        if self.final_dir is None:
+            return path
+        try:
+            return self.final_dir / path.relative_to(self.out_dir)
+        except ValueError:
+            return path
 
 
 @runtime_checkable

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import mimetypes
-import subprocess
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +25,7 @@ from compiler.backends import BackendOptions, BuildContext
 from compiler.model.book import Book, Chapter
 from compiler.model.diagnostics import Severity, diag
 from compiler.build.output import atomic_path
-from compiler.compile.pandoc import HEAP_LIMIT, pandoc_path
+from compiler.compile.pandoc import run_pandoc
 from compiler.support.paths import OutsideBook, confine, relative
 from compiler.compile.transforms import header, text_inlines, walk
 
@@ -64,7 +63,7 @@ class DocxBackend:
                     raise PandocFailed(problem)
                 stamp_dates(tmp, _created(book), book.meta.modified)
         except PandocFailed as exc:
-            ctx.diagnostics.append(diag("CB290", relative(book.root, target), None,
+            ctx.diagnostics.append(diag("CB290", relative(book.root, ctx.shown(target)), None,
                                         f"DOCX not written (the previous one, if any, is kept): pandoc failed: {exc}",
                                         Severity.ERROR))
             return []
@@ -165,25 +164,6 @@ def metadata(book: Book) -> dict:
 def _dumps(document: dict) -> str:
     """Compact ASCII JSON: the fastest form of json.dumps, and the smallest input for pandoc."""
     return json.dumps(document, separators=(",", ":"), check_circular=False)
-
-
-def run_pandoc(document: str, target: Path, args: list[str], limit: float) -> str | None:
-    """One pandoc process for the whole book (time limit, heap cap); the error text, or None."""
-    command = [pandoc_path(), "+RTS", f"-M{HEAP_LIMIT}", "-RTS", "--from=json", "--to=docx",
-               f"--output={target}", *args]
-    try:
-        done = subprocess.run(command, input=document.encode("ascii"), capture_output=True, timeout=limit)
-    except subprocess.TimeoutExpired:
-        return f"it took more than {limit:.0f} s"
-    except OSError as exc:
-        return f"it could not be started ({exc.strerror})"
-    if done.returncode == 0:
-        return None
-    stderr = done.stderr.decode("utf-8", "replace").strip()
-    if "heap exhausted" in stderr.lower():
-        return f"the book needs more memory than {HEAP_LIMIT}: set CHAPBOOK_PANDOC_HEAP (for example to 4g)"
-    lines = stderr.splitlines()
-    return lines[-1] if lines else f"exit code {done.returncode}"
 
 
 def _created(book: Book) -> datetime:

@@ -26,6 +26,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from compiler.console import Quiet, Verbose, terminal
+from compiler.init.ignores import ignore_outputs
 from compiler.init.detect import Blog, Series, is_placeholder_url, post_authors, scan, exclusions
 from compiler.model.diagnostics import FatalError
 
@@ -61,9 +63,15 @@ def init(
     every: Annotated[bool, typer.Option("--all", help="Every post, whatever its tags.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Manifest to write (default: BLOG_DIR/book.yml); must be inside BLOG_DIR.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing manifest.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
-    """Scan a blog's posts, list the series found, and write a book.yml for one of them."""
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    """Scan a blog's posts, list the series found, and write a book.yml for one of them.
+
+    Also adds the book's output and cache folders to the blog's .gitignore and, for Jekyll, to
+    `exclude:` in _config.yml, so neither git nor the blog publishes them."""
+    terminal.set(quiet, verbose)
+    err = Console(stderr=True, highlight=False, soft_wrap=True, quiet=terminal.verbosity < 0)
     wanted = [t.strip() for item in series or [] for t in item.split(",") if t.strip()]
     if wanted and every:
         raise FatalError("--series and --all cannot be used together: choose tags, or every post", 2)
@@ -74,10 +82,13 @@ def init(
         raise FatalError(f"no posts found in {root}: a post is a .md or .markdown file with front matter and a title"
                          + _skipped_hint(blog), 2)
     chosen = choose(blog, wanted, every)
-    Console(highlight=False, width=max(100, Console().width)).print(series_table(blog, chosen))
+    if terminal.verbosity >= 0:
+        Console(highlight=False, width=max(100, Console().width)).print(series_table(blog, chosen))
     plan = make_plan(blog, chosen, wanted, target)
     write_manifest(target, render(plan, target), plan)
     report(err, plan, target)
+    for line in ignore_outputs(root, blog.engine, target):
+        err.print(escape(line), highlight=False)
 
 
 # --- arguments -----------------------------------------------------------------------------------
@@ -271,7 +282,7 @@ def write_manifest(target: Path, text: str, plan: Plan) -> None:
             loaded = load_manifest(tmp)
         except FatalError as exc:
             raise FatalError(f"internal error: the manifest init wrote is invalid ({exc}); please report it", 3) from None
-        selected = {e.post.path for e in select(loaded, [])}
+        selected = {e.post.path for e in select(loaded)[0]}
         expected = {p.path for p in plan.chosen.posts}
         if selected != expected:
             raise FatalError(f"internal error: the manifest selects {len(selected)} posts instead of "

@@ -1,4 +1,4 @@
-"""`chapbook serve`: live preview of the HTML booklet (the work is in `compiler.serve.preview`)."""
+"""`chapbook serve`: live preview of the HTML booklet (the work is in `compiler.serve`)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ from typing import Annotated
 
 import typer
 
+from compiler.console import ManifestArg, Quiet, Verbose, err, terminal
+from compiler.serve import preview
+
 
 def serve(
-    manifest: Annotated[Path, typer.Argument(help="The book's manifest.")] = Path("book.yml"),
+    manifest: ManifestArg = Path("book.yml"),
     port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535,
                                       help="Port to listen on (0 picks a free one).")] = 8000,
     host: Annotated[str, typer.Option("--host", help="Address to listen on. Only this machine can connect "
                                                      "unless you give another address (such as 0.0.0.0).")] = "127.0.0.1",
     open_browser: Annotated[bool, typer.Option("--open", help="Open the preview in the default browser.")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")] = False,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Print info diagnostics and every request.")] = False,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
 ) -> None:
     """Build the HTML booklet, serve it on 127.0.0.1 and rebuild and reload the page when sources change.
 
@@ -24,15 +27,12 @@ def serve(
 
     A build with errors is shown in the page and here, and the last good build stays served.
     """
-    from compiler.serve import preview
-    from compiler.cli import _print_diagnostics, _verbosity, err
-
-    _verbosity(quiet, verbose)
+    terminal.set(quiet, verbose)
 
     def say(message: str) -> None:
         if not quiet or message.startswith(("Build failed", "Warning", "Serving")):
             err.print(message, markup=False, highlight=False)
 
     settings = preview.Settings(manifest, host, port, open_browser, verbose)
-    preview.run(settings, preview.Reporter(say, _print_diagnostics))
+    preview.run(settings, preview.Reporter(say, terminal.diagnostics))
     raise typer.Exit(0)

@@ -5,7 +5,8 @@ core, two at most), each fed one post at a time. Posts are never concatenated in
 (metadata, footnotes and `---` blocks would leak across posts), and pandoc is not started once per
 post (its start-up and syntax-definition loading would be paid by every post). Each request has a
 time limit and each process a heap cap: a post that hangs or explodes pandoc is reported, the
-process is restarted, and the rest of the book goes on.
+process is restarted, and the rest of the book goes on. `run_pandoc` is the other way in: one
+pandoc process writing a whole book to a file (the DOCX backend).
 """
 
 from __future__ import annotations
@@ -233,3 +234,23 @@ def _drain(proc: subprocess.Popen, answers: queue.Queue) -> None:
     except (OSError, ValueError):
         pass
     answers.put(None)
+
+
+def run_pandoc(document: str, target: Path, args: list[str], limit: float, to: str = "docx") -> str | None:
+    """One pandoc process writing a whole book from its JSON AST `document` into the file `target`
+    (the DOCX backend; time limit, heap cap): the error text, or None."""
+    command = [pandoc_path(), "+RTS", f"-M{HEAP_LIMIT}", "-RTS", "--from=json", f"--to={to}",
+               f"--output={target}", *args]
+    try:
+        done = subprocess.run(command, input=document.encode("ascii"), capture_output=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return f"it took more than {limit:.0f} s"
+    except OSError as exc:
+        return f"it could not be started ({exc.strerror})"
+    if done.returncode == 0:
+        return None
+    stderr = done.stderr.decode("utf-8", "replace").strip()
+    if "heap exhausted" in stderr.lower():
+        return f"the book needs more memory than {HEAP_LIMIT}: set CHAPBOOK_PANDOC_HEAP (for example to 4g)"
+    lines = stderr.splitlines()
+    return lines[-1] if lines else f"exit code {done.returncode}"

@@ -1,14 +1,15 @@
 """`book.yml`: what goes into the book, in what order, and the book's metadata.
 
 The schema refuses unknown keys and reports every problem at once, each with file, line and key
-path. Backend options (`outputs.<name>`) are validated by each backend's own options model.
+path. Backend options (`outputs.<name>`) are validated by each backend's own options model, once:
+the validated options are kept on the `LoadedManifest` the build uses.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
 from typing import Literal
@@ -16,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from compiler.load import yamlsafe
-from compiler.model.diagnostics import FatalError
+from compiler.model.diagnostics import FatalError, LintPolicy, Severity, lint_code_problem
 from compiler.load.sources import CONTROL, without_controls
 
 DEFAULT_EDITORIAL_NOTES = [r"(?i)\bexpand each of these\b", r"\bTODO\b", r"\bTK\b", r"\bFIXME\b", r"\bXXX\b"]
@@ -61,6 +62,33 @@ class BoilerplateRule(_Strict):
         return self
 
 
+class Lint(_Strict):
+    """`lint:` what the author chose to hear (see `LintPolicy`)."""
+    ignore: list[str] = Field(default_factory=list)
+    severity: dict[str, Literal["info", "warning", "error"]] = Field(default_factory=dict)
+
+    @field_validator("ignore")
+    @classmethod
+    def _ignore(cls, v: list[str]) -> list[str]:
+        v = [c.strip().upper() for c in v]
+        for code in v:
+            if problem := lint_code_problem(code):
+                raise ValueError(problem)
+        return v
+
+    @field_validator("severity")
+    @classmethod
+    def _severity(cls, v: dict[str, str]) -> dict[str, str]:
+        v = {c.strip().upper(): s for c, s in v.items()}
+        for code in v:
+            if problem := lint_code_problem(code):
+                raise ValueError(problem)
+        return v
+
+    def policy(self) -> LintPolicy:
+        return LintPolicy(frozenset(self.ignore), tuple((c, Severity(s)) for c, s in sorted(self.severity.items())))
+
+
 class Manifest(_Strict):
     title: str
     subtitle: str | None = None
@@ -85,6 +113,7 @@ class Manifest(_Strict):
     network: bool = False
     theme: str = "default"
     outputs: dict[str, dict] = Field(default_factory=dict)
+    lint: Lint = Field(default_factory=Lint)
 
     @field_validator("title")
     @classmethod
@@ -153,6 +182,8 @@ class LoadedManifest:
     path: Path                      # the manifest file (resolved)
     root: Path                      # the book folder (resolved): nothing outside it is read
     lines: dict[tuple, int]         # key path -> line, for messages about entries
+    backend_options: dict[str, BaseModel] = field(default_factory=dict)   # outputs.<name>, validated
+    policy: LintPolicy = LintPolicy()   # lint: (and --ignore): what the author chose to hear
 
     def line(self, *key) -> int | None:
         return yamlsafe.line_of(yamlsafe.YamlDoc(None, self.lines), key)
@@ -197,6 +228,7 @@ def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None =
                          2, path, yamlsafe.line_of(doc, escaped))
     problems: list[str] = []
     manifest = None
+    backend_options: dict[str, BaseModel] = {}
     try:
         manifest = Manifest.model_validate(doc.data)
     except ValidationError as exc:
@@ -208,14 +240,14 @@ def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None =
             problems.append(f"{path}:{line}: outputs.{name}: unknown output format; known: {', '.join(sorted(option_models))}")
         elif model is not None:
             try:
-                model.model_validate(options or {})
+                backend_options[name] = model.model_validate(options or {})
             except ValidationError as exc:
                 problems += [_describe(path, doc, err, ("outputs", name)) for err in exc.errors()]
     if problems or manifest is None:
         problems.sort(key=lambda p: int(m.group(1)) if (m := re.search(r":(\d+): ", p)) else 0)
         raise FatalError(f"{len(problems)} problem(s) in the manifest:\n" + "\n".join(problems), 2)
     resolved = path.resolve()
-    return LoadedManifest(manifest, resolved, resolved.parent, doc.lines)
+    return LoadedManifest(manifest, resolved, resolved.parent, doc.lines, backend_options, manifest.lint.policy())
 
 
 def _describe(path: Path, doc: yamlsafe.YamlDoc, err: dict, prefix: tuple = ()) -> str:

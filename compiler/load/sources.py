@@ -34,6 +34,9 @@ class TOMLHandler(BaseHandler):
 _HANDLERS = [YAMLHandler(), TOMLHandler()]
 
 
+UNREADABLE = ("CB100", "CB113")   # codes of a post that is reported, not compiled
+
+
 @dataclass(frozen=True)
 class Post:
     path: Path                 # resolved
@@ -54,6 +57,12 @@ class Post:
 
     def meta_line(self, *key) -> int:
         return self.meta_lines.get(tuple(key)) or self.meta_lines.get((), 1)
+
+    @property
+    def readable(self) -> bool:
+        """False when the file could not be read (CB100) or its front matter is broken (CB113):
+        such a post is reported, not compiled."""
+        return not any(d.code in UNREADABLE for d in self.diagnostics)
 
     def locate(self, needle: str, after: int = 0) -> int | None:
         """The first file line (1-based, at or after `after`) in the body containing `needle`."""
@@ -147,8 +156,11 @@ def parse_post(text: str, path: Path, rel: str) -> Post:
         problems.append(diag("CB121", rel, meta_lines.get(escaped, None), f"control characters removed from "
                              f"{'.'.join(map(str, escaped))}; remove the escapes from the front matter"))
     file_date, name_slug = _slug_from_name(path)
+    broken = any(d.code == "CB113" for d in problems)   # one typo, one error: no "no title" after it
     title = meta.get("title")
-    if title is None or (isinstance(title, str) and not title.strip()):
+    if broken:
+        title = title if isinstance(title, str) and title.strip() else name_slug.replace("-", " ").capitalize()
+    elif title is None or (isinstance(title, str) and not title.strip()):
         problems.append(diag("CB103", rel, meta_lines.get(("title",), 1),
                              "no title in the front matter; add `title: …` (the chapter heading)"))
         title = name_slug.replace("-", " ").capitalize()
@@ -160,7 +172,7 @@ def parse_post(text: str, path: Path, rel: str) -> Post:
     if date is None and file_date is not None:
         date = file_date
     description = meta.get("description") or meta.get("summary")
-    if not description:
+    if not description and not broken:
         problems.append(diag("CB104", rel, meta_lines.get((), 1),
                              "no description in the front matter; add `description: …` (used in the book's metadata)"))
     slug = str(meta.get("slug") or name_slug)
@@ -245,8 +257,8 @@ def _check_dates(meta: dict, meta_lines: dict, rel: str, problems: list[Diagnost
     """Check every date-like key at any depth; return the post's own date."""
     found: datetime | None = None
     for key_path, value in _walk(meta, ()):
-        if str(key_path[-1]).lower() not in DATE_KEYS or value in (None, ""):
-            continue
+        if str(key_path[-1]).lower() not in DATE_KEYS or value in (None, "") or isinstance(value, bool):
+            continue   # `published: false` is Jekyll's draft flag, not a date
         name = ".".join(str(k) for k in key_path)
         try:
             parsed = parse_date(value)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 
 from compiler.model.diagnostics import FatalError
 from compiler.compile.transforms.ids import Heading
+from compiler.support.urls import element_ids
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,11 @@ class Chapter:
     html: str                       # sanitised HTML fragment of the body (headings from h2)
     headings: tuple[Heading, ...]   # the body's outline, levels as rendered (title = 1)
     draft: bool = False
+
+    @cached_property
+    def ids(self) -> tuple[str, ...]:
+        """The element ids of `html`, in document order: found once, here, for every backend."""
+        return element_ids(self.html)
 
 
 @dataclass(frozen=True)

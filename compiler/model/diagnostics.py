@@ -17,32 +17,33 @@ class Severity(str, Enum):
     INFO = "info"
 
 
-# code -> (default severity, short title). The README's table is generated from this.
+# code -> (default severity, meaning). The README's table says the same (tests/unit/test_docs.py).
 CODES: dict[str, tuple[Severity, str]] = {
-    "CB100": (Severity.ERROR, "post cannot be read (missing, not UTF-8, outside the book folder)"),
+    "CB100": (Severity.ERROR, "post cannot be read (missing, not UTF-8, not a regular file, outside the book folder)"),
     "CB101": (Severity.WARNING, "empty section"),
     "CB102": (Severity.WARNING, "editorial note left in the text"),
     "CB103": (Severity.ERROR, "missing title"),
     "CB104": (Severity.WARNING, "missing description"),
-    "CB105": (Severity.WARNING, "unparseable or malformed date"),
-    "CB106": (Severity.WARNING, "heading level jump"),
-    "CB107": (Severity.WARNING, "broken in-book link"),
-    "CB108": (Severity.WARNING, "duplicate slug"),
-    "CB109": (Severity.WARNING, "posts that look like versions of one text"),
-    "CB110": (Severity.WARNING, "site-relative link with no site_url: kept as text"),
+    "CB105": (Severity.WARNING, "unparseable or malformed date (not ISO 8601)"),
+    "CB106": (Severity.WARNING, "heading level jump (## then ####)"),
+    "CB107": (Severity.WARNING, "broken in-book link (no such heading)"),
+    "CB108": (Severity.WARNING, "duplicate slug (the second chapter gets a numbered id)"),
+    "CB109": (Severity.WARNING, "two posts that look like versions of one text"),
+    "CB110": (Severity.WARNING, "site-relative link with no site_url: kept as plain text"),
     "CB111": (Severity.WARNING, "draft post"),
-    "CB112": (Severity.WARNING, "unsafe HTML removed (script, event handler, dangerous URL)"),
+    "CB112": (Severity.WARNING, "unsafe HTML removed"),
     "CB113": (Severity.ERROR, "front matter cannot be parsed"),
     "CB114": (Severity.WARNING, "front matter without its opening ---"),
-    "CB115": (Severity.ERROR, "pandoc failed or ran out of time or memory on this post"),
+    "CB115": (Severity.ERROR, "pandoc failed or ran out of time or memory on this post, or it is nested too deeply"),
     "CB116": (Severity.WARNING, "image missing or refused"),
     "CB117": (Severity.INFO, "remote resource not fetched (network not allowed)"),
-    "CB118": (Severity.WARNING, "boilerplate rule matched nothing"),
-    "CB119": (Severity.WARNING, "blog-engine syntax not understood: removed (left as text when unterminated)"),
-    "CB120": (Severity.INFO, "blog-engine syntax converted (one summary per post)"),
-    "CB121": (Severity.WARNING, "control characters removed (they are not allowed in EPUB or HTML)"),
+    "CB118": (Severity.WARNING, "a boilerplate rule removed nothing"),
+    "CB119": (Severity.WARNING, "blog-engine syntax (Liquid, shortcode) not understood: removed"),
+    "CB120": (Severity.INFO, "blog-engine syntax converted"),
+    "CB121": (Severity.WARNING, "control characters removed (not allowed in EPUB or HTML)"),
     "CB122": (Severity.WARNING, "a front-matter key given twice: the last one is used"),
-    "CB123": (Severity.WARNING, "a front-matter value of the wrong kind: ignored"),
+    "CB123": (Severity.WARNING, 'a front-matter value of the wrong kind (draft: "false"): ignored'),
+    "CB145": (Severity.INFO, "build cache entry unreadable or damaged: ignored and computed again"),
     # Backends (reserved ranges: EPUB CB21x, PDF CB22x, HTML CB23x, plugins CB29x)
     "CB201": (Severity.WARNING, "resource refused (outside the book, unsupported scheme, or network not allowed)"),
     "CB202": (Severity.WARNING, "cover image missing or unreadable: a generated cover is used"),
@@ -50,6 +51,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB211": (Severity.WARNING, "EPUB: image could not be embedded"),
     "CB220": (Severity.WARNING, "PDF: rendering problem reported by WeasyPrint"),
     "CB221": (Severity.WARNING, "PDF: font not embedded or missing"),
+    "CB222": (Severity.INFO, "PDF: the renderer's limits fitted to the limits in force"),
     "CB230": (Severity.WARNING, "HTML: page problem"),
     "CB240": (Severity.WARNING, "DOCX: conversion problem"),
     "CB290": (Severity.WARNING, "backend plugin warning"),
@@ -76,6 +78,40 @@ class Diagnostic:
 def diag(code: str, path: str, line: int | None, message: str, severity: Severity | None = None) -> Diagnostic:
     """A diagnostic with the code's default severity unless one is given."""
     return Diagnostic(code, severity or CODES[code][0], path, line, message)
+
+
+@dataclass(frozen=True)
+class LintPolicy:
+    """What the author chose to hear: codes ignored (`lint.ignore`, `--ignore`) and severities
+    changed (`lint.severity`). Errors can be neither ignored nor lowered: a book with an error is not
+    built, whatever the policy says."""
+    ignore: frozenset[str] = frozenset()
+    severity: tuple[tuple[str, Severity], ...] = ()
+
+    def apply(self, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+        if not self.ignore and not self.severity:
+            return diagnostics
+        changed = dict(self.severity)
+        kept = []
+        for d in diagnostics:
+            if d.severity == Severity.ERROR:
+                kept.append(d)
+            elif d.code not in self.ignore:
+                new = changed.get(d.code)
+                kept.append(Diagnostic(d.code, new, d.path, d.line, d.message) if new else d)
+        return kept
+
+    def with_ignored(self, codes: list[str]) -> "LintPolicy":
+        return LintPolicy(self.ignore | {c.upper() for c in codes}, self.severity)
+
+
+def lint_code_problem(code: str) -> str | None:
+    """Why `code` cannot be ignored or lowered (unknown, or an error), else None."""
+    if code not in CODES:
+        return f"{code!r} is not a Chapbook diagnostic code (see the README's table)"
+    if CODES[code][0] == Severity.ERROR:
+        return f"{code} is an error: it stops the build and cannot be ignored or lowered"
+    return None
 
 
 def has_errors(diagnostics: list[Diagnostic], strict: bool = False) -> bool:

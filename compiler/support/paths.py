@@ -14,9 +14,14 @@ def confine(root: Path, candidate: str | Path, base: Path | None = None) -> Path
     """Resolve `candidate` (relative to `base`, default `root`) and refuse anything outside `root`."""
     base = base or root
     resolved = Path(os.path.realpath(base / candidate))
-    if resolved != root and root not in resolved.parents:
+    if not inside(resolved, root):
         raise OutsideBook(f"{candidate} resolves outside the book folder")
     return resolved
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """`path` is `folder` or below it (both already resolved: no `..`, links followed)."""
+    return path == folder or folder in path.parents
 
 
 def relative(root: Path, path: Path) -> str:

@@ -21,12 +21,9 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
 
-from conftest import ROOT, compile_manifest, make_book, post, run_cli
+from helpers import CHROMIUM, ROOT, compile_manifest, make_book, post, run_cli
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 AXE = ROOT / "tests/.tools/node_modules/axe-core/axe.min.js"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed")
 
@@ -136,14 +133,6 @@ def default_site(tmp_path_factory):
 @pytest.fixture(scope="module")
 def single(tmp_path_factory) -> Path:
     return build_fixture(tmp_path_factory.mktemp("single"), mode="single") / "browser-book.html"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Watch:

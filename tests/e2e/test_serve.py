@@ -22,12 +22,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import ROOT, make_book, post
+from helpers import CHROMIUM, ROOT, make_book, post
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed")
 
 FIRST = post("First Light", "## Morning\n\nThe original sentence about dawn.\n\n![A dot](dot.png)\n", date="2024-01-01")
@@ -143,14 +140,6 @@ def server(book: Path, tmp_path_factory):
     srv.wait_built()
     yield srv
     srv.kill()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -323,7 +312,8 @@ def test_ctrl_c_stops_cleanly(book, tmp_path):
 
 def test_reload_script_runs_under_a_strict_csp(browser, tmp_path):
     """Built pages may forbid scripts (CSP in a meta tag): the served copy still gets live reload."""
-    from compiler.serve.preview import PreviewServer, Site, State
+    from compiler.serve.builder import Site
+    from compiler.serve.server import PreviewServer, State
     folder = tmp_path / "site"
     folder.mkdir()
     csp = "default-src 'none'; style-src 'self'; img-src 'self'"

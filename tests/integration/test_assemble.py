@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import compile_manifest, make_book, post
+from helpers import compile_manifest, make_book, post
 
 
 def codes(problems):
@@ -56,14 +56,23 @@ def test_parts_front_and_back_matter(book_dir):
     ("include", True, None), ("warn", True, "warning"), ("exclude", False, "info"), ("error", True, "error")])
 def test_draft_policy(book_dir, policy, included, severity):
     posts = {"done.md": post("Done"), "wip.md": post("WIP", draft=True),
-             "unfinished.md": post("Unfinished", "## Empty\n\n## Full\n\ntext\n"),
+             "unfinished.md": post("Unfinished", "## Empty\n\n## Also empty\n\n## Full\n\ntext\n"),
+             "noted.md": post("Noted", "Text.\n\nTK: a better example\n"),
+             "unpublished.md": post("Unpublished", published=False),
+             "one-gap.md": post("One gap", "## Empty\n\n## Full\n\ntext\n"),
              "kept.md": post("Kept", "TODO finish\n", draft=False)}
     manifest = make_book(book_dir, posts, {"title": "T", "chapters": list(posts), "drafts": policy})
     book, problems = compile_manifest(manifest)
     titles = [c.title for c in book.chapters]
-    assert ("WIP" in titles) == included and ("Unfinished" in titles) == included and "Kept" in titles
+    assert all((t in titles) == included for t in ("WIP", "Unfinished", "Noted", "Unpublished"))
+    assert "Kept" in titles and "One gap" in titles, "a published post with one empty section is no draft"
     flagged = {d.path: d.severity.value for d in problems if d.code == "CB111"}
-    assert flagged == ({} if severity is None else {"wip.md": severity, "unfinished.md": severity})
+    assert flagged == ({} if severity is None else dict.fromkeys(
+        ("wip.md", "unfinished.md", "noted.md", "unpublished.md"), severity))
+    assert ("one-gap.md", 6) in {(d.path, d.line) for d in problems if d.code == "CB101"}
+    for d in problems:
+        if d.code == "CB111":
+            assert "(" not in d.message, "one sentence, no nested parentheses: " + d.message
 
 
 def test_duplicate_slugs_get_distinct_ids(book_dir):

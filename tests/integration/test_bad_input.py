@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from conftest import make_book, post, run_cli
+from helpers import make_book, post, run_cli
 
 
 def _assert_clean(result, code: int):

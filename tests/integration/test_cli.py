@@ -5,12 +5,19 @@ from __future__ import annotations
 import re
 
 from compiler import __version__
-from conftest import run_cli
+from helpers import run_cli
 
 
-def test_version():
-    result = run_cli("--version")
-    assert result.returncode == 0 and result.stdout.strip() == f"chapbook {__version__}"
+def test_version_names_chapbook_and_the_tools_it_runs():
+    from importlib.metadata import version
+    from compiler.compile.pandoc import pandoc_version
+    for flag in ("--version", "-V"):
+        result = run_cli(flag)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.strip().splitlines()
+        assert lines[0] == f"chapbook {__version__}"
+        assert f"pandoc {pandoc_version()}" in lines and re.match(r"\d+\.\d+", pandoc_version())
+        assert f"WeasyPrint {version('weasyprint')}" in lines
 
 
 def test_help_lists_commands():

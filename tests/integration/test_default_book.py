@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, run_cli, run_json
+from helpers import ROOT, run_cli, run_json
 
 LATE = "content/posts/working-effectively-with-product-managers.md"
 EARLY = "content/posts/working-with-product-managers.md"

@@ -22,7 +22,7 @@ import yaml
 from lxml import etree
 from PIL import Image, ImageDraw
 
-from tests.conftest import ROOT, compile_manifest, make_book, post, run_cli
+from helpers import ROOT, compile_manifest, make_book, post, run_cli
 
 FIXTURE = Path(__file__).parent / "fixtures_epub"
 EPOCH = "1700000000"                       # 2023-11-14T22:13:20Z

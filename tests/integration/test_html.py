@@ -18,7 +18,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from conftest import ROOT, compile_manifest, make_book, post, run_cli
+from helpers import ROOT, compile_manifest, make_book, post, run_cli
 
 VNU = ROOT / "tests/.tools/node_modules/vnu-jar/build/dist/vnu.jar"
 SITE = "https://blog.example.com/"

@@ -14,10 +14,9 @@ import lxml.html
 import pytest
 import yaml
 
-from conftest import ROOT, run_cli, run_json
+from helpers import ROOT, RUST_BLOG, run_cli, run_json
 
 FIXTURES = ROOT / "tests" / "fixtures" / "blogs"
-RUST_BLOG = Path("/work/shared/corpora/rust-blog")
 ENGINE_SYNTAX = re.compile(r"\{%|\{\{[<%]|\{\{-?\s*(site|page)\.")
 
 # What each fixture blog must give: init's arguments, the listing, the manifest, the book.

@@ -25,7 +25,7 @@ from compiler.backends.pdf import (BOOK_URL, THEME_URL, FetchPolicy, PdfBackend,
                                    prepare_chapter, render_job, toc_entries)
 from compiler.backends.pdf.chapters import BookIds
 from compiler.load.theme import load_theme
-from tests.conftest import ROOT, compile_manifest, make_book, post, run_cli
+from helpers import ROOT, compile_manifest, make_book, post, run_cli
 
 EPOCH = "1700000000"          # 2023-11-14 22:13:20 UTC
 LONG_CODE = ("let answer = compute_the_answer(first_argument, second_argument, third_argument_that_is_long, "
@@ -426,11 +426,22 @@ def test_pdf_a_variant_declares_conformance(tiny_book, tmp_path):
     assert "/OutputIntents" in reader.trailer["/Root"]
 
 
-def test_failed_render_is_reported_and_keeps_the_previous_pdf(tiny_book, tmp_path):
+def test_failed_render_is_reported_and_keeps_the_previous_pdf(tmp_path):
+    """Through the one build (compiler.build.run): the backend writes into the staging folder, a
+    failed render is an error, so nothing is published and the previous PDF stays."""
+    from compiler.build import run
+    folder = tmp_path / "book"
+    folder.mkdir()
+    manifest = make_book(folder, {"a.md": post("Only Chapter", "Some text.\n\n## A Section\n\nMore.\n")},
+                         {"title": "Test Book", "chapters": ["a.md"], "outputs": {"pdf": {"memory_limit": 64}}})
+    loaded = run.load(manifest)
+    book, _ = run.compile(loaded)
     target = tmp_path / "test-book.pdf"
     target.write_bytes(b"previous")
-    paths, diagnostics = build_direct(tiny_book, tmp_path, memory_limit=64)
-    assert paths == []
+    result = run.write(book, loaded, run.prepare(loaded, ["pdf"]), tmp_path)
+    paths, diagnostics = [p for w in result.written for p in w.paths], result.diagnostics
+    assert paths == [] and not result.published
+    assert not list(tmp_path.glob(".chapbook-build-*")), "the staging folder was left behind"
     assert target.read_bytes() == b"previous"
     errors = [d for d in diagnostics if d.severity.value == "error"]
     assert errors and errors[0].code == "CB220" and "PDF not written" in errors[0].message

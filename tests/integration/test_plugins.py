@@ -21,7 +21,7 @@ import pypandoc
 import pytest
 from PIL import Image
 
-from conftest import ROOT, compile_manifest, make_book, post, run_cli
+from helpers import ROOT, compile_manifest, make_book, post, run_cli
 
 PLUGIN = ROOT / "tests" / "plugins" / "chapbook-plaintext"
 EPOCH = "1700000000"  # 2023-11-14T22:13:20Z

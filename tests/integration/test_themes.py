@@ -16,7 +16,7 @@ import pypdf
 import pytest
 from pypdf.generic import ContentStream
 
-from conftest import make_book, post, run_cli
+from helpers import make_book, post, run_cli
 
 FORMATS = ("epub", "pdf", "html", "docx")
 OVERRIDE = "#12ab34"                     # the book theme's keyword colour

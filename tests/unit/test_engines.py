@@ -11,6 +11,7 @@ from compiler.model.diagnostics import Severity
 from compiler.compile.blogsyntax import preprocess
 
 REL = "content/posts/a-post/index.md"
+HEXO = "source/_posts/hello-world.md"
 
 
 def run(text: str, rel: str = REL, body_line: int = 1):
@@ -73,54 +74,98 @@ def test_raw_markers_inside_code_are_dropped_when_balanced():
     assert warnings(problems) == []
 
 
-def test_unbalanced_raw_marker_in_code_is_kept():
-    text = "```\n{% raw %} only\n```\n"
-    assert preprocess(text, REL, 1)[0] == text
+# --- one construct in, its Markdown out: the same-shape cases, one table -----------------------------
+# (text, expected output, post path, whether no warning may be reported); ids are the old test names.
 
-
-def test_hugo_escape_inside_code_shows_the_shortcode():
-    out, _ = run('```\n{{</* figure src="a.png" */>}}\n{{%/* note */%}}\n```\n')
-    assert out == '```\n{{< figure src="a.png" >}}\n{{% note %}}\n```\n'
-
-
-def test_hugo_escape_outside_code_becomes_inline_code():
-    out, _ = run('Write {{</* youtube ID */>}} in a post.\n')
-    assert out == "Write `{{< youtube ID >}}` in a post.\n"
-
-
-# --- Liquid (Jekyll) ---------------------------------------------------------------------------------
-
-def test_highlight_becomes_a_fenced_block_with_its_content_verbatim():
-    out, problems = run("""\
+REWRITES = [
+    pytest.param("```\n{% raw %} only\n```\n",
+                 "```\n{% raw %} only\n```\n",
+                 REL, False, id='unbalanced_raw_marker_in_code_is_kept'),
+    pytest.param('```\n{{</* figure src="a.png" */>}}\n{{%/* note */%}}\n```\n',
+                 '```\n{{< figure src="a.png" >}}\n{{% note %}}\n```\n',
+                 REL, False, id='hugo_escape_inside_code_shows_the_shortcode'),
+    pytest.param('Write {{</* youtube ID */>}} in a post.\n',
+                 "Write `{{< youtube ID >}}` in a post.\n",
+                 REL, False, id='hugo_escape_outside_code_becomes_inline_code'),
+    pytest.param("""\
         Before.
         {% highlight ruby %}
         puts "{{ not liquid }}" # {% neither %}
         {% endhighlight %}
         After.
-        """)
-    assert out == 'Before.\n```ruby\nputs "{{ not liquid }}" # {% neither %}\n```\nAfter.\n'
-    assert warnings(problems) == []
+        """,
+                 'Before.\n```ruby\nputs "{{ not liquid }}" # {% neither %}\n```\nAfter.\n',
+                 REL, True, id='highlight_becomes_a_fenced_block_with_its_content_verbatim'),
+    pytest.param("- step\n\n  {% highlight md %}\n  ```\n  {% endhighlight %}\n",
+                 "- step\n\n  ````md\n  ```\n  ````\n",
+                 REL, False, id='highlight_keeps_list_indentation_and_uses_a_longer_fence_when_needed'),
+    pytest.param("Code: {% highlight c %}int x;{% endhighlight %} done\n",
+                 "Code: \n```c\nint x;\n```\n done\n",
+                 REL, False, id='highlight_on_one_line_is_split_into_a_block'),
+    pytest.param("{% raw %}\nThe tag {% if %} is Liquid.\n{% endraw %}\n",
+                 "\nThe tag {% if %} is Liquid.\n\n",
+                 REL, True, id='raw_outside_code_keeps_its_content_literally'),
+    pytest.param('Text\n{% include note.html content="Install **rustup** first." %}\nMore\n',
+                 "Text\n::: {.note}\nInstall **rustup** first.\n:::\nMore\n",
+                 REL, False, id='include_of_a_note_becomes_an_aside'),
+    pytest.param('{% include figure image_path="/assets/a.png" alt="A" caption="The A." %}\n',
+                 "<figure>\n\n![A](/assets/a.png)\n<figcaption>The A.</figcaption></figure>\n",
+                 REL, False, id='include_of_a_figure_becomes_a_figure-1'),
+    pytest.param('See {% include image.html url="/b.png" description="B" %}.\n',
+                 "See ![B](/b.png).\n",
+                 REL, False, id='include_of_a_figure_becomes_a_figure-2'),
+    pytest.param("{% youtube dQw4w9WgXcQ %}\n{% gist parkr/931c1c8d465a04042403 %}\n{% vimeo 76979871 %}\n",
+                 "[Video on YouTube](https://www.youtube.com/watch?v=dQw4w9WgXcQ)\n"
+                   "[Gist](https://gist.github.com/parkr/931c1c8d465a04042403)\n"
+                   "[Video on Vimeo](https://vimeo.com/76979871)\n",
+                 REL, False, id='liquid_embeds_become_links'),
+    pytest.param("{% codeblock Demo lang:js %}\nlet a = `{{x}}`;\n{% endcodeblock %}\n",
+                 "```js\nlet a = `{{x}}`;\n```\n",
+                 HEXO, False, id='hexo_codeblock'),
+    pytest.param("{% blockquote Lu Yu, The Classic of Tea %}\nTea tempers the spirits.\n\nAnd more.\n{% endblockquote %}\n",
+                 "\n> Tea tempers the spirits.\n>\n> And more.\n>\n> — Lu Yu, The Classic of Tea\n",
+                 HEXO, False, id='hexo_blockquote_with_attribution'),
+    pytest.param("{% note warning %}\nHot water.\n{% endnote %}\n",
+                 "::: {.note .warning}\nHot water.\n:::\n",
+                 HEXO, False, id='hexo_note_becomes_an_aside'),
+    pytest.param('Intro\n\n{{< figure src="cat.jpg" alt="A cat" caption="The *office* cat" >}}\n',
+                 "Intro\n\n<figure>\n\n![A cat](cat.jpg)\n"
+                   "<figcaption>The <em>office</em> cat</figcaption></figure>\n",
+                 REL, False, id='figure_with_caption_becomes_a_figure_around_a_markdown_image'),
+    pytest.param('{{< figure src="a.png" alt="A" >}}\nText {{< figure src="b.png" caption="B" >}} more.\n',
+                 "![A](a.png)\nText ![B](b.png) more.\n",
+                 REL, False, id='figure_without_caption_or_inside_a_paragraph_is_an_image'),
+    pytest.param('[x]({{< ref "/posts/other" >}})\n',
+                 "[x](/posts/other)\n",
+                 "blog/other.md", False, id='ref_outside_a_hugo_content_folder_stays_site_relative'),
+    pytest.param('{{< highlight go "linenos=table,hl_lines=2" >}}\nfmt.Println("{{ .Title }}")\n{{< /highlight >}}\n',
+                 '```{.go .numberLines}\nfmt.Println("{{ .Title }}")\n```\n',
+                 REL, False, id='hugo_highlight'),
+    pytest.param('{{% admonition type="tip" title="Worth a visit" %}}\nThe museum.\n{{% /admonition %}}\n',
+                 "::: {.note .tip}\n**Worth a visit**\n\nThe museum.\n:::\n",
+                 REL, False, id='admonition_title_is_a_bold_first_paragraph'),
+    pytest.param("Say {{< note >}}hi{{< /note >}} now\n",
+                 "Say \n::: {.note}\nhi\n:::\n now\n",
+                 REL, False, id='one_line_admonition_gets_lines_of_its_own'),
+    pytest.param("{{< note >}}\n```\n{{< not-a-shortcode >}}\n```\n{{< /note >}}\n",
+                 "::: {.note}\n```\n{{< not-a-shortcode >}}\n```\n:::\n",
+                 REL, False, id='nested_code_inside_an_admonition_is_protected'),
+]
 
+
+@pytest.mark.parametrize("text, expected, rel, quiet", REWRITES)
+def test_rewrites(text, expected, rel, quiet):
+    out, problems = run(text, rel)
+    assert out == expected
+    if quiet:
+        assert warnings(problems) == []
+
+
+# --- Liquid (Jekyll) ---------------------------------------------------------------------------------
 
 def test_highlight_linenos_numbers_lines():
     out, _ = run("{% highlight python linenos %}\nx = 1\n{% endhighlight %}\n")
     assert out.splitlines()[0] == "```{.python .numberLines}"
-
-
-def test_highlight_keeps_list_indentation_and_uses_a_longer_fence_when_needed():
-    out, _ = run("- step\n\n  {% highlight md %}\n  ```\n  {% endhighlight %}\n")
-    assert out == "- step\n\n  ````md\n  ```\n  ````\n"
-
-
-def test_highlight_on_one_line_is_split_into_a_block():
-    out, _ = run("Code: {% highlight c %}int x;{% endhighlight %} done\n")
-    assert out == "Code: \n```c\nint x;\n```\n done\n"
-
-
-def test_raw_outside_code_keeps_its_content_literally():
-    out, problems = run("{% raw %}\nThe tag {% if %} is Liquid.\n{% endraw %}\n")
-    assert out == "\nThe tag {% if %} is Liquid.\n\n"
-    assert warnings(problems) == []
 
 
 def test_comment_is_removed_but_its_lines_are_kept():
@@ -147,33 +192,8 @@ def test_liquid_links_become_site_relative_paths(tag, url):
     assert warnings(problems) == []
 
 
-def test_include_of_a_note_becomes_an_aside():
-    out, _ = run('Text\n{% include note.html content="Install **rustup** first." %}\nMore\n')
-    assert out == "Text\n::: {.note}\nInstall **rustup** first.\n:::\nMore\n"
-
-
-def test_include_of_a_figure_becomes_a_figure():
-    out, _ = run('{% include figure image_path="/assets/a.png" alt="A" caption="The A." %}\n')
-    assert out == "<figure>\n\n![A](/assets/a.png)\n<figcaption>The A.</figcaption></figure>\n"
-    out, _ = run('See {% include image.html url="/b.png" description="B" %}.\n')
-    assert out == "See ![B](/b.png).\n"
-
-
-def test_liquid_embeds_become_links():
-    out, _ = run("{% youtube dQw4w9WgXcQ %}\n{% gist parkr/931c1c8d465a04042403 %}\n{% vimeo 76979871 %}\n")
-    assert out == ("[Video on YouTube](https://www.youtube.com/watch?v=dQw4w9WgXcQ)\n"
-                   "[Gist](https://gist.github.com/parkr/931c1c8d465a04042403)\n"
-                   "[Video on Vimeo](https://vimeo.com/76979871)\n")
-
-
 # --- Hexo tag plugins --------------------------------------------------------------------------------
 
-HEXO = "source/_posts/hello-world.md"
-
-
-def test_hexo_codeblock():
-    out, _ = run("{% codeblock Demo lang:js %}\nlet a = `{{x}}`;\n{% endcodeblock %}\n", HEXO)
-    assert out == "```js\nlet a = `{{x}}`;\n```\n"
 
 
 @pytest.mark.parametrize("tag, result", [
@@ -195,34 +215,13 @@ def test_hexo_tags(tag, result):
     assert warnings(problems) == []
 
 
-def test_hexo_blockquote_with_attribution():
-    out, _ = run("{% blockquote Lu Yu, The Classic of Tea %}\nTea tempers the spirits.\n\nAnd more.\n{% endblockquote %}\n", HEXO)
-    assert out == "\n> Tea tempers the spirits.\n>\n> And more.\n>\n> — Lu Yu, The Classic of Tea\n"
-
-
-def test_hexo_note_becomes_an_aside():
-    out, _ = run("{% note warning %}\nHot water.\n{% endnote %}\n", HEXO)
-    assert out == "::: {.note .warning}\nHot water.\n:::\n"
-
-
 # --- Hugo shortcodes ---------------------------------------------------------------------------------
-
-def test_figure_with_caption_becomes_a_figure_around_a_markdown_image():
-    out, _ = run('Intro\n\n{{< figure src="cat.jpg" alt="A cat" caption="The *office* cat" >}}\n')
-    assert out == ("Intro\n\n<figure>\n\n![A cat](cat.jpg)\n"
-                   "<figcaption>The <em>office</em> cat</figcaption></figure>\n")
-
 
 def test_figure_title_link_and_attribution():
     out, _ = run('{{< figure src="/img/x.png" title="Map" link="https://maps.test/" attr="OSM" '
                  'attrlink="https://osm.test/" >}}\n')
     assert "[![Map](/img/x.png)](https://maps.test/)" in out
     assert '<figcaption><strong>Map</strong> <a href="https://osm.test/">OSM</a></figcaption>' in out
-
-
-def test_figure_without_caption_or_inside_a_paragraph_is_an_image():
-    out, _ = run('{{< figure src="a.png" alt="A" >}}\nText {{< figure src="b.png" caption="B" >}} more.\n')
-    assert out == "![A](a.png)\nText ![B](b.png) more.\n"
 
 
 def test_figure_spread_over_lines_keeps_the_line_count():
@@ -259,16 +258,6 @@ def test_ref_and_relref_become_paths_relative_to_the_post(tag, dest):
     assert warnings(problems) == []
 
 
-def test_ref_outside_a_hugo_content_folder_stays_site_relative():
-    out, _ = run('[x]({{< ref "/posts/other" >}})\n', rel="blog/other.md")
-    assert out == "[x](/posts/other)\n"
-
-
-def test_hugo_highlight():
-    out, _ = run('{{< highlight go "linenos=table,hl_lines=2" >}}\nfmt.Println("{{ .Title }}")\n{{< /highlight >}}\n')
-    assert out == '```{.go .numberLines}\nfmt.Println("{{ .Title }}")\n```\n'
-
-
 @pytest.mark.parametrize("open_tag, close_tag, head", [
     ("{{< note >}}", "{{< /note >}}", "::: {.note}"),
     ("{{< notice warning >}}", "{{< /notice >}}", "::: {.note .warning}"),
@@ -280,21 +269,6 @@ def test_admonitions_become_fenced_divs(open_tag, close_tag, head):
     out, problems = run(f"Before\n{open_tag}\nCareful **now**.\n{close_tag}\nAfter\n")
     assert out == f"Before\n{head}\nCareful **now**.\n:::\nAfter\n"
     assert warnings(problems) == []
-
-
-def test_admonition_title_is_a_bold_first_paragraph():
-    out, _ = run('{{% admonition type="tip" title="Worth a visit" %}}\nThe museum.\n{{% /admonition %}}\n')
-    assert out == "::: {.note .tip}\n**Worth a visit**\n\nThe museum.\n:::\n"
-
-
-def test_one_line_admonition_gets_lines_of_its_own():
-    out, _ = run("Say {{< note >}}hi{{< /note >}} now\n")
-    assert out == "Say \n::: {.note}\nhi\n:::\n now\n"
-
-
-def test_nested_code_inside_an_admonition_is_protected():
-    out, _ = run("{{< note >}}\n```\n{{< not-a-shortcode >}}\n```\n{{< /note >}}\n")
-    assert out == "::: {.note}\n```\n{{< not-a-shortcode >}}\n```\n:::\n"
 
 
 # --- unknown syntax --------------------------------------------------------------------------------

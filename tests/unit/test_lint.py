@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import compile_manifest, make_book, post
+from helpers import compile_manifest, make_book, post
 
 
 def found(problems, code):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import compile_manifest, make_book, post
+from helpers import compile_manifest, make_book, post
 
 HOSTILE = """
 <script>alert('raw')</script>

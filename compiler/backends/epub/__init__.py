@@ -50,6 +50,10 @@ class EpubBackend:
         write_bytes(target, make_epub(book, options, ctx.theme, ctx.diagnostics))
         return [target]
 
+    def check(self, book: Book, options: EpubOptions, ctx: BuildContext) -> None:
+        """`chapbook check`: everything `build` reports, nothing written."""
+        make_epub(book, options, ctx.theme, ctx.diagnostics)
+
 
 def make_epub(book: Book, options: EpubOptions, theme, problems: list[Diagnostic]) -> bytes:
     """The EPUB's bytes (separate from writing, for tests and the benchmark)."""

@@ -17,9 +17,9 @@ from compiler.backends.epub.links import clean_url, fragment_of, xml_id
 from compiler.backends.epub.surgery import remove
 from compiler.backends.epub.xhtml import EPUB_TYPE, OPS, Fixes, Tree, parse_fragment, serialise_content
 from compiler.model.book import Chapter
+from compiler.support.urls import SCHEME as _SCHEME
 
 TEXT_DIR = "text"
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _PAGE_SUFFIX = re.compile(r"\.(html?|md|markdown|php)$", re.I)
 SECTION_TYPES = {"chapter": "chapter", "front": "frontmatter", "back": "backmatter"}
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
+from compiler.support.urls import SCHEME as _SCHEME
+
 LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel", "ftp"})
 _SAFE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 _ID_CHAR = re.compile(r"[^A-Za-z0-9_.-]")
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _HEX2 = re.compile(r"[0-9A-Fa-f]{2}")
 _URL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!$&'()*+,-./:;=?@_~")
 _HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")

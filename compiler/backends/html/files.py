@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -107,21 +108,42 @@ def cover_image(book: Book, ctx: BuildContext) -> tuple[Path, bytes] | None:
         return None
 
 
-def copy_downloads(ctx: BuildContext, folder: Path, taken: set[str]) -> list[Download]:
-    """Copy the files the other backends of this run wrote, for the pages' download links."""
+EXTENSIONS = {"epub": ".epub", "pdf": ".pdf", "docx": ".docx"}
+
+
+def copy_downloads(ctx: BuildContext, folder: Path, taken: set[str], slug: str | None = None) -> list[Download]:
+    """The book's other formats beside the pages, for their download links: those this run wrote,
+    and (given the book's `slug`) those an earlier run left in the same output folder. Each is a hard
+    link to the file, not a second copy on disk (a copy only where the file system cannot link), so
+    the booklet folder can still be published on its own."""
     downloads = []
-    for fmt in ctx.formats:
-        if fmt == "html":
+    for fmt, path in _other_formats(ctx, slug):
+        if not Path(path).is_file():
+            ctx.diagnostics.append(diag("CB230", str(ctx.shown(Path(path))), None, f"{fmt} output not found: no download link"))
             continue
-        for path in ctx.outputs.get(fmt, []):
-            if not Path(path).is_file():
-                ctx.diagnostics.append(diag("CB230", str(path), None, f"{fmt} output not found: no download link"))
-                continue
-            name = _free_name(Path(path).name, taken)
-            shutil.copyfile(path, folder / name)
-            media = MEDIA_TYPES.get(fmt) or mimetypes.guess_type(name)[0] or "application/octet-stream"
-            downloads.append(Download(name, fmt.upper(), human_size(Path(path).stat().st_size), media))
+        name = _free_name(Path(path).name, taken)
+        _link_or_copy(Path(path), folder / name)
+        media = MEDIA_TYPES.get(fmt) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        downloads.append(Download(name, fmt.upper(), human_size(Path(path).stat().st_size), media))
     return downloads
+
+
+def _other_formats(ctx: BuildContext, slug: str | None) -> list[tuple[str, Path]]:
+    found = [(fmt, Path(p)) for fmt in ctx.formats if fmt != "html" for p in ctx.outputs.get(fmt, [])]
+    if slug and ctx.final_dir is not None:
+        built = {fmt for fmt, _ in found}
+        for fmt, ext in EXTENSIONS.items():
+            earlier = ctx.final_dir / f"{slug}{ext}"
+            if fmt not in built and fmt not in ctx.formats and earlier.is_file() and not earlier.is_symlink():
+                found.append((fmt, earlier))
+    return found
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _free_name(name: str, taken: set[str]) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from compiler.backends.html.plan import Plan
 from compiler.model.book import Chapter
+from compiler.support.urls import unique_id
 
 _TAG = re.compile(r'<(/?)((?:a|img|td|th|col|pre|ol|time|del|ins|blockquote|q|acronym|center|strike|tt|h[1-6])'
                   r'(?=[\s/>])|[a-zA-Z][a-zA-Z0-9]*(?=[^>]*?\s(?:id|lang|dir|value)="))'
@@ -245,12 +246,7 @@ def _unique_id(attrs: dict, ids: set[str]) -> None:
     if not ident:
         del attrs["id"]
         return
-    candidate, n = ident, 1
-    while candidate in ids:
-        n += 1
-        candidate = f"{ident}-{n}"
-    ids.add(candidate)
-    attrs["id"] = candidate
+    attrs["id"] = unique_id(ident, ids)
 
 
 def _add_style(attrs: dict, declaration: str) -> None:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from compiler.backends import BackendOptions
+from compiler.support.urls import scheme_of
 
 POST_URL_FIELDS = ("slug", "yyyy", "mm", "dd")
 
@@ -35,8 +36,8 @@ class HtmlOptions(BackendOptions):
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(f"post_url {v!r}: unknown or malformed placeholder ({exc}); "
                              f"use {', '.join('{' + f + '}' for f in POST_URL_FIELDS)}") from None
-        scheme = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", v)
-        if scheme and scheme[1].lower() not in ("http", "https"):
+        scheme = scheme_of(v.lstrip())
+        if scheme and scheme not in ("http", "https"):
             raise ValueError(f"post_url {v!r}: only http(s) URLs or paths relative to site_url are allowed")
         if any(c in v for c in "\"<>\\") or any(ord(c) < 32 for c in v):
             raise ValueError(f"post_url {v!r}: quotes, angle brackets, backslashes and control characters "

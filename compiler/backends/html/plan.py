@@ -17,7 +17,6 @@ INDEX = "index.html"
 # Names the site uses for itself; a chapter never gets one of these (compared case-insensitively,
 # because the folder may be copied to a case-insensitive file system).
 RESERVED = frozenset({"index", "404", "sitemap", "search", "book", "search-index", "cover"})
-_ID_ATTR = re.compile(r'\sid="([^"]+)"')
 _MAX_STEM = 96
 
 
@@ -125,7 +124,7 @@ def _page_of(book: Book, chapters: tuple[Chapter, ...], files: dict[str, str], m
     page_of: dict[str, str] = {}
     for chapter in chapters:
         file = files[chapter.slug]
-        for ident in _ID_ATTR.findall(chapter.html):
+        for ident in chapter.ids:
             page_of.setdefault(ident, file)
     for ident, owner in book.chapter_of().items():
         page_of[ident] = files.get(owner, index)

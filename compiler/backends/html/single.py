@@ -26,7 +26,7 @@ def write_single(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Pa
     images = {href: files.data_uri(href, data) for href, data in files.publishable(files.book_images(book, ctx), ctx)}
     cover_file = files.cover_image(book, ctx)
     cover = files.data_uri(cover_file[0].name, cover_file[1]) if cover_file else None
-    downloads = files.copy_downloads(ctx, folder, {name.casefold()})
+    downloads = files.copy_downloads(ctx, folder, {name.casefold()}, book.meta.slug)
     js = inline(ctx.theme.read("html/book.js"))
     index = inline(search.to_script(search.index_data(plan))) if options.search else None
     assets = Assets(csp=csp(book.network, [str(s) for s in (js, index) if s is not None]), search=options.search,

@@ -24,7 +24,7 @@ def write_site(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Path
     images = files.copy_images(files.book_images(book, ctx), folder, ctx)
     taken = {n.casefold() for n in (INDEX, CSS, JS, INDEX_JS, SITEMAP, "assets", *(e.file for e in plan.entries))}
     cover = _copy_cover(book, ctx, folder, taken)
-    downloads = files.copy_downloads(ctx, folder, taken)
+    downloads = files.copy_downloads(ctx, folder, taken, book.meta.slug)
     (folder / CSS).write_text(stylesheet(ctx.theme), encoding="utf-8")
     (folder / JS).write_text(ctx.theme.read("html/book.js"), encoding="utf-8")
     if options.search:

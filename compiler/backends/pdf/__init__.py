@@ -15,6 +15,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import re
+import resource
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -27,7 +28,7 @@ from compiler.backends.pdf.outline import TocEntry, toc_entries
 from compiler.backends.pdf.renderer import default_memory_limit, default_timeout, render_job, run_renderer
 from compiler.model.book import Book
 from compiler.model.diagnostics import Diagnostic, Severity, diag
-from compiler.build.output import atomic_path
+from compiler.support import limits
 from compiler.support.paths import relative
 
 __all__ = ["BOOK_URL", "THEME_URL", "FetchPolicy", "PdfBackend", "PdfOptions", "Refused", "TocEntry", "assemble",
@@ -43,21 +44,27 @@ class PdfBackend:
     options_model = PdfOptions
 
     def build(self, book: Book, options: PdfOptions, ctx: BuildContext) -> list[Path]:
-        """Write `<out>/<slug>.pdf`; on a failed render, report it and keep any previous PDF."""
+        """Write `<out>/<slug>.pdf` (`out` is the build's staging folder); a failed render is reported
+        as an error, so the build publishes nothing and any previous PDF stays."""
         target = ctx.out_dir / f"{book.meta.slug}.pdf"
-        shown = relative(book.root, target)
+        shown = relative(book.root, ctx.shown(target))
         assembled = assemble(book, options, ctx.theme)
         ctx.diagnostics.extend(prepare_diagnostics(book, assembled, shown))
         timeout = options.timeout or default_timeout(assembled.html)
-        try:
-            with atomic_path(target) as tmp:
-                result = run_renderer(self.job(book, options, ctx, assembled, tmp), timeout)
-                ctx.diagnostics.extend(render_diagnostics(book, result, shown))
-                if "error" in result:
-                    raise _Abandon()
-        except _Abandon:
+        job = self.job(book, options, ctx, assembled, target)
+        ctx.diagnostics.extend(limit_diagnostics(job, shown))
+        result = run_renderer(job, timeout)
+        ctx.diagnostics.extend(render_diagnostics(book, result, shown))
+        if "error" in result:   # an error: the build publishes nothing, the previous PDF stays
+            target.unlink(missing_ok=True)
             return []
         return [target]
+
+    def check(self, book: Book, options: PdfOptions, ctx: BuildContext) -> None:
+        """`chapbook check`: what the PDF reports before laying out pages. What only the renderer
+        finds (characters no font has, WeasyPrint's own messages, the page count) needs `build`."""
+        assembled = assemble(book, options, ctx.theme)
+        ctx.diagnostics.extend(prepare_diagnostics(book, assembled, relative(book.root, ctx.shown(ctx.out_dir / f"{book.meta.slug}.pdf"))))
 
     def job(self, book: Book, options: PdfOptions, ctx: BuildContext, assembled: Assembled, target: Path) -> dict:
         """What the renderer process needs, as plain JSON."""
@@ -70,8 +77,14 @@ class PdfBackend:
         }
 
 
-class _Abandon(Exception):
-    """Internal: the render failed (already reported); leave the previous PDF in place."""
+def limit_diagnostics(job: dict, shown: str) -> list[Diagnostic]:
+    """Say (info, shown with -v) when the renderer's memory is capped by a limit already in force."""
+    hard = limits.hard_limit(resource.RLIMIT_AS)
+    if hard is not None and job.get("memory_limit") == hard:
+        return [diag("CB222", shown, None, f"PDF: the renderer may use {hard >> 20} MiB, the address-space limit in "
+                     "force here (ulimit -v, prlimit or a container), instead of its default of 75% of RAM",
+                     Severity.INFO)]
+    return []
 
 
 def prepare_diagnostics(book: Book, assembled: Assembled, shown: str) -> list[Diagnostic]:

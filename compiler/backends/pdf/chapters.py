@@ -14,6 +14,7 @@ from lxml import etree
 from compiler.backends.pdf.outline import TocEntry
 from compiler.model.book import Chapter
 from compiler.support.htmltree import remove_keep_tail
+from compiler.support.urls import SCHEME as _SCHEME
 
 MAX_DEPTH = 48
 
@@ -22,7 +23,6 @@ _BLOCKS = {"p", "div", "pre", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", 
            "hr", "section", "aside", "header", "footer", "details", "summary", "nav", "article"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _EXTERNAL = re.compile(r"^(https?|ftp)://", re.I)
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _LONG_WORD = re.compile(r"\S{24,}")
 
 

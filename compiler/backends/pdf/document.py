@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -19,7 +18,6 @@ from compiler.load.theme import Theme
 
 STYLESHEET = THEME_URL + "pdf/print.css"
 LAYER = THEME_URL + "pdf/theme.css"     # additions to print.css, one per theme of the chain that has one
-_ID_ATTR = re.compile(r'\bid="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,7 @@ def _reading_order(book: Book):
 def _known_ids(book: Book) -> set[str]:
     ids = set(book.chapter_of())
     for chapter in book.all_chapters:
-        ids.update(_ID_ATTR.findall(chapter.html))
+        ids.update(chapter.ids)
     return ids
 
 

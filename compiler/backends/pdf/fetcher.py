@@ -8,16 +8,17 @@ the `URLFetcher` subclass WeasyPrint 70 requires.
 from __future__ import annotations
 
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from compiler.support.paths import inside
+from compiler.support.urls import SCHEME as _SCHEME
+
 BOOK_URL = "https://book.invalid/"
 THEME_URL = "https://theme.invalid/"
 MAX_RESOURCE_BYTES = 64 << 20
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 # Media types by suffix. Not the `mimetypes` module: it reads /etc/mime.types, outside the book.
 MEDIA_TYPES = {".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
@@ -94,8 +95,7 @@ def _url_path(url: str, base: str) -> str:
 
 
 def _inside(path: Path, folder: Path) -> bool:
-    folder = Path(os.path.realpath(folder))
-    return path == folder or folder in path.parents
+    return inside(path, Path(os.path.realpath(folder)))
 
 
 def _confined_file(path: Path, folder: Path, shown: str) -> Path:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+import resource
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from compiler.backends import BackendOptions
+from compiler.support import limits
 
 PAGE_SIZES_MM = {"A3": (297, 420), "A4": (210, 297), "A5": (148, 210), "A6": (105, 148), "B5": (176, 250),
                  "LETTER": (215.9, 279.4), "LEGAL": (215.9, 355.6)}
@@ -71,6 +74,15 @@ class PdfOptions(BackendOptions):
                                 description="Seconds the renderer may take (default: by book size)")
     memory_limit: int | None = Field(None, ge=64, le=16 * 1024 * 1024,
                                      description="MiB the renderer may use (default: 75% of RAM)")
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_limit(cls, v: int | None) -> int | None:
+        hard = limits.hard_limit(resource.RLIMIT_AS)
+        if v is not None and hard is not None and v << 20 > hard:
+            raise ValueError(f"{v} MiB is more than this process may use ({hard >> 20} MiB is the limit in force "
+                             "here: ulimit -v, prlimit or a container); lower it, or leave it out to use what is allowed")
+        return v
 
     @field_validator("page_size")
     @classmethod

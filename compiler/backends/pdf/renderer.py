@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from compiler.support import limits
 from compiler.backends.pdf.fetcher import BOOK_URL, FetchPolicy, make_fetcher
 
 _NOISE = re.compile(r"media type|prefers-color-scheme")
@@ -64,9 +65,9 @@ def child_main() -> None:
     os.dup2(2, 1)                       # stray prints from libraries must not corrupt the result
     job = json.loads(sys.stdin.read())
     if job.get("memory_limit"):
-        resource.setrlimit(resource.RLIMIT_AS, (job["memory_limit"], job["memory_limit"]))
+        limits.apply(resource.RLIMIT_AS, job["memory_limit"])
     if job.get("cpu_limit"):                 # SIGXCPU ends the process when it is spent
-        resource.setrlimit(resource.RLIMIT_CPU, (int(job["cpu_limit"]), int(job["cpu_limit"]) + 5))
+        limits.apply(resource.RLIMIT_CPU, int(job["cpu_limit"]), int(job["cpu_limit"]) + 5)
     try:
         result = render_job(job)
     except MemoryError:
@@ -118,7 +119,9 @@ def default_timeout(html: str) -> float:
 
 
 def default_memory_limit() -> int | None:
+    """75% of RAM, or the address-space limit in force when that is lower."""
     try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.75)
+        wanted = int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.75)
     except (ValueError, OSError, AttributeError):
-        return None
+        return limits.hard_limit(resource.RLIMIT_AS)
+    return limits.fit(resource.RLIMIT_AS, wanted)[0]

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from compiler.compile.transforms import stringify
+from compiler.support.urls import unique_id
 
 
 @dataclass(frozen=True)
@@ -25,15 +26,6 @@ def local_id(text: str) -> str:
     ident = re.sub(r"\s+", "-", ident.strip())
     ident = ident.lstrip("0123456789.-_")
     return ident or "section"
-
-
-def unique(candidate: str, taken: set[str]) -> str:
-    ident, n = candidate, 1
-    while ident in taken:
-        n += 1
-        ident = f"{candidate}-{n}"
-    taken.add(ident)
-    return ident
 
 
 def assign_ids(blocks: list, slug: str, taken: set[str]) -> tuple[list, dict[str, str], list[Heading]]:
@@ -53,7 +45,7 @@ def _assign(block: dict, slug, taken, idmap, outline) -> dict:
     level, (ident, classes, kvs), inlines = block["c"]
     text = " ".join(stringify(inlines).split())
     old = ident or local_id(text)
-    new = unique(f"{slug}--{old}", taken)
+    new = unique_id(f"{slug}--{old}", taken)
     idmap.setdefault(old, new)
     outline.append(Heading(level, text, new))
     return {"t": "Header", "c": [level, [new, classes, kvs], inlines]}

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from compiler.support.paths import OutsideBook, confine, relative
+from compiler.support.urls import has_scheme
 
 SAFE_LINK_SCHEMES = {"http", "https", "mailto", "tel", "ftp"}
 _DATEISH = re.compile(r"^\d{1,4}$")
@@ -83,7 +84,7 @@ def resolve_link(url: str, ctx: LinkContext) -> LinkOutcome:
         return _anchor(ctx.slug, raw[1:], ctx, raw)
     if raw.startswith("//"):
         raw = "https:" + raw
-    scheme = urlsplit(raw).scheme.lower() if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", raw) else ""
+    scheme = urlsplit(raw).scheme.lower() if has_scheme(raw) else ""
     if scheme:
         if scheme not in SAFE_LINK_SCHEMES:
             return LinkOutcome(None, "CB112", f"link with unsafe scheme {scheme}: removed ({_short(raw)})")
@@ -165,7 +166,7 @@ class ImageOutcome:
 
 def resolve_image(url: str, ctx: LinkContext) -> ImageOutcome:
     raw = url.strip()
-    scheme = urlsplit(raw).scheme.lower() if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", raw) else ""
+    scheme = urlsplit(raw).scheme.lower() if has_scheme(raw) else ""
     if raw.startswith("//"):
         raw, scheme = "https:" + raw, "https"
     if scheme in ("http", "https"):

@@ -1,7 +1,8 @@
 """A Chapbook backend in a package of its own: the book as one plain-text file, `<out>/<slug>.txt`.
 
-It uses only what any plugin gets: the Book model, BackendOptions, BuildContext, atomic writes and
-diagnostics (CB29x is the range reserved for plugins).
+It uses only what any plugin gets, from the one public module `compiler.api`: the Book model,
+BackendOptions, BuildContext, atomic writes, the AST walk and diagnostics (CB29x is the range
+reserved for plugins).
 """
 
 from __future__ import annotations
@@ -11,11 +12,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from compiler.backends import BackendOptions, BuildContext
-from compiler.model.book import Book, Chapter
-from compiler.model.diagnostics import diag
-from compiler.build.output import write_bytes
-from compiler.compile.transforms import stringify, walk
+from compiler.api import BackendOptions, Book, BuildContext, Chapter, diag, stringify, walk, write_bytes
 
 
 class PlaintextOptions(BackendOptions):

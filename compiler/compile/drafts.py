@@ -1,0 +1,171 @@
+"""Drafts: each selected post parsed by pandoc and normalised (blog syntax, boilerplate, heading
+levels, lint), then the draft policy (`drafts:`) and duplicate slugs."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from compiler.compile import blogsyntax, lint, pandoc
+from compiler.compile.selection import Entry
+from compiler.compile.transforms import stringify
+from compiler.compile.transforms.boilerplate import remove_boilerplate
+from compiler.compile.transforms.headings import normalise_headings
+from compiler.compile.transforms.ids import Heading
+from compiler.load.manifest import LoadedManifest
+from compiler.model.diagnostics import Diagnostic, Severity, diag
+
+
+@dataclass
+class Draft:
+    """A chapter between stages (mutable only inside the compile stage, by one thread at a time)."""
+    entry: Entry
+    slug: str
+    title: str
+    blocks: list
+    headings: list[Heading]
+    idmap: dict[str, str]
+    unfinished: str = ""        # why the post looks unfinished ("" when it does not)
+
+
+def _reader_format(flavor: str) -> str:
+    base = re.split(r"[+-]", flavor, maxsplit=1)[0]
+    return flavor + ("-yaml_metadata_block" if base in ("markdown", "markdown_mmd", "markdown_phpextra") else "")
+
+
+def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | None = None,
+          say=None) -> tuple[list[Draft], list[Diagnostic]]:
+    """Each readable post through its blog syntax and pandoc's reader to a Draft (boilerplate
+    removed, heading levels normalised, lint run); and the problems found. `say(message)`, when
+    given, is told how many posts are done."""
+    m = loaded.manifest
+    problems: list[Diagnostic] = []
+    readable = [e for e in entries if e.post.readable]
+    bodies = []
+    for e in readable:
+        text, found = blogsyntax.preprocess(e.post.body, e.post.rel, e.post.body_line)
+        bodies.append(text)
+        problems += found
+
+    done = itertools.count(1)
+    lock = threading.Lock()
+
+    def prepare(index: int, ast: dict) -> tuple[Draft, set[int], list[Diagnostic]]:
+        """One post's AST to a Draft, run as soon as pandoc answers (overlapping pandoc's work)."""
+        if say:
+            with lock:
+                say(f"parsing posts: {next(done)}/{len(readable)}")
+        entry = readable[index]
+        post = entry.post
+        blocks, used = remove_boilerplate(ast["blocks"], m.boilerplate)
+        title = post.title
+        if entry.kind != "chapter" and "title" not in post.meta:
+            title, blocks = _title_from_heading(blocks, title)
+        found = lint.heading_jumps(post, blocks)
+        blocks = normalise_headings(blocks, title)
+        empty = lint.empty_sections(post, blocks)
+        notes = lint.editorial_notes(post, blocks, m.editorial_notes)
+        return Draft(entry, post.slug, title, blocks, [], {}, unfinished=unfinished(blocks, empty, notes)), used, found + empty + notes
+
+    results = pandoc.read_many(bodies, _reader_format(m.markdown_flavor), finish=prepare, cache=cache)
+    drafts = []
+    used_rules: set[int] = set()
+    for entry, result in zip(readable, results):
+        if result.error:
+            problems.append(diag("CB115", entry.post.rel, None, f"pandoc could not read this post: {result.error}"))
+            continue
+        draft, used, found = result.value
+        used_rules |= used
+        problems += found
+        drafts.append(draft)
+    for i, rule in enumerate(m.boilerplate):
+        if i not in used_rules and drafts:
+            problems.append(diag("CB118", loaded.name, loaded.line("boilerplate", i), f"boilerplate rule {i + 1} removed nothing"))
+    return drafts, problems
+
+
+def too_deep(d: Draft) -> Diagnostic:
+    """A post too deeply nested for the transforms: an error (the book is not written), its chapter emptied."""
+    return diag("CB115", d.entry.post.rel, None, pandoc.TOO_DEEP)
+
+
+def _title_from_heading(blocks: list, fallback: str) -> tuple[str, list]:
+    for i, block in enumerate(blocks):
+        if block["t"] == "Header":
+            return " ".join(stringify(block["c"][2]).split()), blocks[:i] + blocks[i + 1:]
+    return fallback, blocks
+
+
+def unfinished(blocks: list, empty: list[Diagnostic], notes: list[Diagnostic]) -> str:
+    """Why a post is unmistakably unfinished, or "": an editorial note to self, two or more empty
+    sections, or no text at all. One empty section alone is only that (CB101), not a draft."""
+    if notes:
+        what = f"an editorial note {notes[0].message.split(': ', 1)[-1]}"
+        return what + (f" and {len(empty)} empty section{'s' * (len(empty) > 1)}" if empty else "")
+    if len(empty) >= 2:
+        return f"{len(empty)} empty sections"
+    if not blocks:
+        return "no text"
+    return ""
+
+
+def draft_reason(post, unfinished_because: str, now: datetime) -> tuple[str, str] | None:
+    """(why, front-matter key for the line) when the post is a draft, else None. A draft is what the
+    front matter says (`draft: true`, Jekyll's `published: false`, a date after the build: blog engines
+    publish such posts only then; today's date, even under SOURCE_DATE_EPOCH), or an unmistakably unfinished post that does not say `draft: false`."""
+    if post.draft is True:
+        return "it is marked `draft: true`", "draft"
+    if post.meta.get("published") is False:
+        return "it is marked `published: false`", "published"
+    if post.draft is None and post.date is not None and _utc(post.date) > now:
+        return f"it is dated {post.date.date().isoformat()}, after this build", "date"
+    if post.draft is None and unfinished_because:
+        return f"it holds {unfinished_because}", "title"
+    return None
+
+
+def _utc(when: datetime) -> datetime:
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def apply_draft_policy(loaded: LoadedManifest, drafts: list[Draft]) -> tuple[list[Draft], list[Diagnostic]]:
+    """Drafts (see `draft_reason`) go by `drafts:`: the drafts kept, and what was said about each."""
+    policy = loaded.manifest.drafts
+    problems: list[Diagnostic] = []
+    kept = []
+    now = datetime.now(timezone.utc)   # the real today, not SOURCE_DATE_EPOCH: "not yet published" is about the blog
+    for d in drafts:
+        post = d.entry.post
+        reason = draft_reason(post, d.unfinished, now)
+        d.unfinished = reason[0] if reason else ""
+        if reason is None or policy == "include":
+            kept.append(d)
+            continue
+        why, key = reason
+        line = post.meta_line(key)
+        if policy == "exclude":
+            problems.append(diag("CB111", post.rel, line, f"draft left out of the book: {why}", Severity.INFO))
+            continue
+        severity = Severity.ERROR if policy == "error" else Severity.WARNING
+        problems.append(diag("CB111", post.rel, line, f"draft included in the book: {why}; "
+                             "`drafts: exclude` in book.yml leaves drafts out", severity))
+        kept.append(d)
+    return kept, problems
+
+
+def dedupe_slugs(drafts: list[Draft]) -> list[Diagnostic]:
+    """A warning for each slug already taken (the chapter gets a numbered id later)."""
+    problems: list[Diagnostic] = []
+    seen: dict[str, str] = {}
+    for d in drafts:
+        if d.slug in seen:
+            post = d.entry.post
+            problems.append(diag("CB108", post.rel, post.meta_line("slug"),
+                                 f"slug {d.slug!r} is also used by {seen[d.slug]}; this chapter gets a numbered id. "
+                                 "Set a distinct `slug:` in its front matter"))
+        else:
+            seen[d.slug] = d.entry.post.rel
+    return problems

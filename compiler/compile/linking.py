@@ -1,0 +1,94 @@
+"""Links, images, unsafe HTML: one walk per chapter over its AST, once every chapter's ids and
+routes are known. Returns the blocks to render, the images used (assets) and the problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from compiler.compile.drafts import Draft, too_deep
+from compiler.compile.transforms import ATTR_INDEX, attr_of, walk, with_attr
+from compiler.compile.transforms.links import LinkContext, Routes, resolve_image, resolve_link
+from compiler.compile.transforms.sanitize import clean_attr, is_dangerous
+from compiler.load.manifest import LoadedManifest
+from compiler.model.diagnostics import Diagnostic, diag
+
+
+def link_context(d: Draft, loaded: LoadedManifest, routes: Routes) -> LinkContext:
+    """What resolving the chapter's links needs: its slug and folder, the book's routes, the site."""
+    post, m = d.entry.post, loaded.manifest
+    return LinkContext(d.slug, post.path.parent, loaded.root, routes, m.site_url, m.network)
+
+
+@dataclass(frozen=True)
+class Linked:
+    """One chapter after its links walk: the blocks to render, the images it uses, the problems."""
+    blocks: list
+    assets: dict[str, Path]
+    problems: list[Diagnostic]
+
+
+def finish_links(d: Draft, ctx: LinkContext) -> Linked:
+    post = d.entry.post
+    assets: dict[str, Path] = {}
+    problems: list[Diagnostic] = []
+
+    def report(code, needle, message):
+        problems.append(diag(code, post.rel, post.locate(needle) if needle else None, message))
+
+    def safe(attr):
+        """The attribute list without handlers or dangerous URLs; what was dropped is reported."""
+        cleaned, dropped = clean_attr(attr)
+        if dropped:
+            report("CB112", dropped[0], f"attribute(s) {', '.join(dropped)} removed (scripts are not allowed)")
+        return cleaned
+
+    def attrs(element):
+        old = attr_of(element)
+        attr = safe(old)
+        if element["t"] != "Header" and attr[0] and not attr[0].startswith(d.slug + "--"):
+            attr = [f"{d.slug}--{attr[0]}", attr[1], attr[2]]
+        return None if attr is old else with_attr(element, attr)
+
+    def link(el):
+        attr, inlines, (url, title) = el["c"]
+        out = resolve_link(url, ctx)
+        if out.code:
+            report(out.code, url, out.message)
+        cleaned = safe(attr)
+        inlines = walk(inlines, handlers)
+        if out.url is None:
+            return {"t": "Span", "c": [["", [], []], inlines]}
+        return {"t": "Link", "c": [cleaned, inlines, [out.url, title]]}
+
+    def image(el):
+        attr, alt, (url, title) = el["c"]
+        out = resolve_image(url, ctx)
+        if out.code:
+            report(out.code, url, out.message)
+        cleaned = safe(attr)
+        if out.href is not None:
+            if out.source is not None:
+                assets[out.href] = out.source
+            return {"t": "Image", "c": [cleaned, alt, [out.href, title]]}
+        if out.code == "CB117":
+            text = alt or [{"t": "Str", "c": url}]
+            return {"t": "Link", "c": [["", ["remote-image"], []], text, [url, title]]}
+        return {"t": "Span", "c": [["", ["missing-image"], []], alt]}
+
+    def raw(el):
+        fmt, text = el["c"]
+        if fmt.lower() not in ("html", "html5", "html4"):
+            return []
+        if is_dangerous(text):
+            report("CB112", text.strip().split("\n")[0][:40], f"raw HTML with script-like content sanitised: {text.strip()[:60]!r}")
+        return None
+
+    handlers = {
+        "Link": link, "Image": image, "RawBlock": raw, "RawInline": raw,
+        **{t: attrs for t in ATTR_INDEX if t not in ("Link", "Image")},
+    }
+    try:
+        return Linked(walk(d.blocks, handlers), assets, problems)
+    except RecursionError:
+        return Linked([], assets, problems + [too_deep(d)])

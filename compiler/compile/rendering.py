@@ -1,0 +1,143 @@
+"""Rendering: each chapter's links walk (`compiler.compile.linking`), pandoc's HTML writer, and
+the fragment finished (ids scoped to the chapter, nh3, raw HTML's links and images resolved).
+
+The three overlap: the thread feeding pandoc walks a chapter's links just before sending it, and
+the thread receiving pandoc's answer finishes the fragment. Each step returns its values; what
+`render` gives back (blocks, fragments, assets, problems) is gathered once every thread joined.
+"""
+
+from __future__ import annotations
+
+import html as htmlmod
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from compiler.compile import pandoc
+from compiler.compile.drafts import Draft
+from compiler.compile.linking import Linked, finish_links
+from compiler.compile.transforms.links import LinkContext, resolve_image, resolve_link
+from compiler.compile.transforms.sanitize import clean_html
+from compiler.model.diagnostics import Diagnostic, diag
+from compiler.support.urls import has_scheme
+
+_GENERATED_IDS = re.compile(r'\b(id|href)="(#?)(fn\d+|fnref\d+(?:-\d+)?|footnotes|cb\d+(?:-\d+)?)"')
+_IMG_NO_ALT = re.compile(r"<img(?![^>]*\balt=)")
+_HREF = re.compile(r'\bhref="([^"]*)"')
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^"]*)("[^>]*>)')
+HTML_OPTIONS = {"wrap_text": "wrap-none"}
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One rendered fragment, finished: its HTML, the images its raw HTML uses, the problems."""
+    html: str
+    assets: dict[str, Path]
+    problems: list[Diagnostic]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Every chapter after links and rendering, in draft order, and what they gathered."""
+    blocks: list[list]
+    html: list[str]
+    assets: dict[str, Path]
+    problems: list[Diagnostic]
+
+
+def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = True,
+           cache: pandoc.Cache | None = None) -> Rendered:
+    """Walk each chapter's links; with `html`, render it through pandoc and finish the fragment."""
+    linked: list[Linked | None] = [None] * len(drafts)
+
+    def prepare(i: int) -> list:
+        """Chapter i's links walk, run by the thread feeding pandoc just before the chapter is sent.
+        Handed on through `linked[i]`: read by the thread that finishes chapter i (after pandoc
+        answered, so after this ran) and by `render` once every thread joined."""
+        linked[i] = finish_links(drafts[i], contexts[i])
+        return linked[i].blocks
+
+    if html:
+        results = render_html(drafts, say, prepare, cache=cache,
+                              finish=lambda i, text: finish_html(text, drafts[i], contexts[i], linked[i]))
+    else:
+        for i, d in enumerate(drafts):
+            say(f"resolving links: chapter {i + 1}/{len(drafts)} {d.slug}")
+            prepare(i)
+        results = [None] * len(drafts)
+    assets: dict[str, Path] = {}
+    problems: list[Diagnostic] = []
+    fragments = []
+    for i, (d, result) in enumerate(zip(drafts, results)):
+        if linked[i] is None:   # never sent (its pandoc process failed first): walked here
+            linked[i] = finish_links(d, contexts[i])
+        walked = linked[i]
+        assets.update(walked.assets)
+        problems += walked.problems
+        if result is not None and result.error:
+            problems.append(diag("CB115", d.entry.post.rel, None, f"pandoc could not render this post: {result.error}"))
+        finished = result.value if result is not None else None
+        if finished is not None:
+            assets.update(finished.assets)
+            problems += finished.problems
+        fragments.append(finished.html if finished is not None else "")
+    return Rendered([walked.blocks for walked in linked], fragments, dict(sorted(assets.items())), problems)
+
+
+def render_html(drafts: list[Draft], say, prepare, finish, cache: pandoc.Cache | None = None) -> list[pandoc.Result]:
+    """Render every chapter; `prepare(index)` gives its final blocks just before they are sent to
+    pandoc, and `finish(index, html)` finishes each fragment as soon as pandoc returns it."""
+    def doc(i: int, d: Draft):
+        def make() -> dict:
+            say(f"rendering chapter {i + 1}/{len(drafts)} {d.slug}")
+            return {"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": prepare(i)}
+        return make
+
+    say(f"rendering {len(drafts)} chapters")
+    return pandoc.write_many([doc(i, d) for i, d in enumerate(drafts)], "html5", HTML_OPTIONS,
+                             finish=finish, cache=cache)
+
+
+def finish_html(html: str, d: Draft, links: LinkContext, linked: Linked) -> Finished:
+    """Scope pandoc's generated ids (footnotes, code lines) to the chapter, sanitise, then resolve
+    what raw HTML still points at (its links, anchors and images never went through the AST).
+    `linked` is the chapter's links walk (its images are already resolved)."""
+    html = _GENERATED_IDS.sub(lambda m: f'{m[1]}="{m[2]}{d.slug}--{m[3]}"', html)
+    html = _IMG_NO_ALT.sub('<img alt=""', clean_html(html))
+    post = d.entry.post
+    assets: dict[str, Path] = {}
+    problems: list[Diagnostic] = []
+
+    def report(code, needle, message):
+        problems.append(diag(code, post.rel, post.locate(needle), message))
+
+    def href(m: re.Match) -> str:
+        url = htmlmod.unescape(m[1])
+        if url.startswith("#" + d.slug + "--") or has_scheme(url) or not url:
+            return m[0]
+        out = resolve_link(url, links)
+        if not url.startswith(("/", "#")) and not (out.url or "").startswith("#"):
+            return m[0]  # relative to the original post's URL, which only the HTML backend knows
+        if out.code:
+            report(out.code, url, out.message)
+        return f'href="{htmlmod.escape(out.url or "#" + d.slug)}"'
+
+    def img(m: re.Match) -> str:
+        src = htmlmod.unescape(m[2])
+        if src.startswith("assets/") and src in linked.assets:
+            return m[0]
+        out = resolve_image(src, links)
+        if out.code:
+            report(out.code, src, out.message)
+        if out.href is None:
+            alt = re.search(r'\balt="([^"]*)"', m[0])
+            text = alt[1] if alt and alt[1] else ""
+            if out.code == "CB117":  # remote, network not allowed: a link, as for Markdown images
+                return f'<a href="{htmlmod.escape(src)}" class="remote-image">{text or htmlmod.escape(src)}</a>'
+            return f'<span class="missing-image">{text}</span>'
+        if out.source is not None:
+            assets[out.href] = out.source
+        return f'{m[1]}{htmlmod.escape(out.href)}{m[3]}'
+
+    html = _HREF.sub(href, html)
+    return Finished(_IMG_SRC.sub(img, html), assets, problems)
