@@ -89,25 +89,136 @@ def _tokens(text: str) -> frozenset[str]:
     return frozenset(w for w in (m.group(0).lower().strip(".") for m in _WORD.finditer(text)) if w and w not in _STOP)
 
 
+_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+_ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+             "eleventh", "twelfth", "last", "next", "final", "alpha", "beta", "rc", "preview", "nightly", "stable",
+             "pre-release", "prerelease", "h1", "h2", "q1", "q2", "q3", "q4"}
+_TITLE_WORD = re.compile(r"[^\W_]+(?:[.'’][^\W_]+)*", re.UNICODE)
+
+
+def _mark(word: str) -> str:
+    """A title word as a series template sees it: numbers, versions, years, months and ordinals become
+    `#` (they are what changes from one post of a recurring series to the next); plurals and
+    possessives are folded (hero, heroes, hero's)."""
+    word = word.lower().replace("’", "'")
+    word = re.sub(r"'s$", "", word)
+    if any(ch.isdigit() for ch in word) or word in _MONTHS or word in _ORDINALS:
+        return "#"
+    if re.fullmatch(r"[ivxlc]+", word) and len(word) <= 4 and word not in {"i", "c", "l"}:
+        return "#"   # a Roman numeral: Part II
+    for suffix in ("ies", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def title_template(title: str) -> tuple[str, ...]:
+    """The words of a title with what a recurring series varies (numbers, dates, months, ordinals)
+    masked: "Announcing Rust 1.50.0" and "Announcing Rust 1.51.0" share ("announcing", "rust", "#")."""
+    return tuple(_mark(w) for w in _TITLE_WORD.findall(title))
+
+
+def recurring(title_a: str, title_b: str) -> bool:
+    """Two titles of one recurring series: the same title, or the same words once numbers, versions,
+    dates, months and ordinals are left out ("Announcing Rust 1.50.0" / "Announcing Rust 1.51.0",
+    "July's hero" / "June's heroes"), or the same series name before a colon ("Update: Meeting 12
+    March" / "Update: A call for testing"; "Update" / "Update: A call for testing")."""
+    a, b = title_template(title_a), title_template(title_b)
+    if [w for w in a if w != "#"] == [w for w in b if w != "#"]:
+        return True
+    name_a, colon_a, _ = title_a.partition(":")
+    name_b, colon_b, _ = title_b.partition(":")
+    return bool(colon_a or colon_b) and len(name_a.split()) >= 2 and \
+        title_template(name_a) == title_template(name_b)
+
+
+def _body_words(text: str) -> list[str]:
+    return [m.group(0).lower() for m in _WORD.finditer(text)]
+
+
+def _shingles(words: list[str], size: int = 5) -> frozenset[int]:
+    return frozenset(hash(tuple(words[i:i + size])) for i in range(max(1, len(words) - size + 1)))
+
+
+def _jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+NEAR_IDENTICAL = 0.75    # share of five-word runs two bodies have in common to count as one text
+
+
 def similar_posts(posts: list[tuple[Post, list[str]]]) -> list[Diagnostic]:
-    """Pairs of posts that look like versions of one text: near-identical titles or shared headings."""
-    found = []
+    """Posts that look like versions of one text: near-identical titles, or mostly the same headings.
+
+    Recurring posts of a series (titles that differ only by numbers, versions, dates, months or
+    ordinals: "Announcing Rust 1.50.0" / "1.51.0") share headings by design: they are reported only
+    when their bodies are near-identical too. Each post is reported at most once, naming its closest
+    match."""
     titles = [(_tokens(p.title), frozenset(h.casefold() for h in heads)) for p, heads in posts]
+    ordered = [_title_words(p.title) for p, _ in posts]
     index: dict[str, list[int]] = {}
     for i, (words, heads) in enumerate(titles):
         for key in {*("w:" + w for w in words), *("h:" + h for h in heads)}:
             index.setdefault(key, []).append(i)
     candidates = {pair for ids in index.values() if len(ids) <= 50 for pair in combinations(ids, 2)}
+    shingles: dict[int, frozenset[int]] = {}
+
+    def body(i: int) -> frozenset[int]:
+        if i not in shingles:
+            shingles[i] = _shingles(_body_words(posts[i][0].body))
+        return shingles[i]
+
+    pairs = []   # (score, i, j, why)
     for i, j in sorted(candidates):
         (ta, ha), (tb, hb) = titles[i], titles[j]
+        a, b = posts[i][0], posts[j][0]
         small, big = sorted((ta, tb), key=len)
         numbers_differ = {w for w in ta if any(ch.isdigit() for ch in w)} != {w for w in tb if any(ch.isdigit() for ch in w)}
-        title_like = not numbers_differ and len(small) >= 3 and (small <= big or len(ta & tb) / len(ta | tb) >= 0.75)
-        heads_like = min(len(ha), len(hb)) >= 3 and len(ha & hb) / len(ha | hb) >= 0.5
-        if title_like or heads_like:
-            a, b = posts[i][0], posts[j][0]
-            why = "similar titles" if title_like else "mostly the same headings"
-            found.append(diag("CB109", b.rel, b.meta_line("title"),
-                              f"\u201c{b.title}\u201d and \u201c{a.title}\u201d ({a.rel}) look like versions of one text "
-                              f"({why}); keep one, or exclude the other"))
+        title_score = len(ta & tb) / len(ta | tb) if ta | tb else 0.0
+        title_like = not numbers_differ and len(small) >= 3 and _one_title(ordered[i], ordered[j])
+        head_score = len(ha & hb) / len(ha | hb) if ha | hb else 0.0
+        heads_like = min(len(ha), len(hb)) >= 3 and head_score >= 0.5
+        if not (title_like or heads_like):
+            continue
+        if recurring(a.title, b.title) or not title_like:
+            # a recurring series, or posts sharing only a template of headings: one text only when
+            # the bodies are near-identical too
+            same = _jaccard(body(i), body(j))
+            if same < NEAR_IDENTICAL:
+                continue
+            pairs.append((1.0 + same, i, j, "near-identical text"))
+            continue
+        pairs.append((max(title_score if title_like else 0.0, head_score if heads_like else 0.0), i, j,
+                      "similar titles" if title_like else "mostly the same headings"))
+    best: dict[int, tuple[float, int, str]] = {}
+    for score, i, j, why in pairs:
+        for me, other in ((i, j), (j, i)):
+            if me not in best or (score, -other) > (best[me][0], -best[me][1]):
+                best[me] = (score, other, why)
+    found, named = [], set()
+    for me in sorted(best, reverse=True):   # the later post of a pair carries the warning
+        _, other, why = best[me]
+        if (other, me) in named:
+            continue
+        named.add((me, other))
+        a, b = posts[other][0], posts[me][0]
+        found.append(diag("CB109", b.rel, b.meta_line("title"),
+                          f"\u201c{b.title}\u201d and \u201c{a.title}\u201d ({a.rel}) look like versions of one text "
+                          f"({why}); keep one, or exclude the other"))
     return found
+
+
+def _title_words(title: str) -> list[str]:
+    return [w for w in (m.group(0).lower().strip(".") for m in _WORD.finditer(title)) if w and w not in _STOP]
+
+
+def _one_title(a: list[str], b: list[str]) -> bool:
+    """Titles that read as one title: the same words, or the shorter one's words in the same order
+    with one word more ("Working with Product Managers" / "Working Effectively With Product Managers")."""
+    small, big = sorted((a, b), key=len)
+    if small == big:
+        return True
+    if len(big) - len(small) != 1:
+        return False
+    return any(big[:k] + big[k + 1:] == small for k in range(len(big)))
