@@ -236,6 +236,7 @@ def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnosti
         title = post.title
         if entry.kind != "chapter" and "title" not in post.meta:
             title, blocks = _title_from_heading(blocks, title)
+        blocks = lint.drop_definition_headings(post, blocks)
         found = lint.heading_jumps(post, blocks)
         blocks = normalise_headings(blocks, title)
         unfinished = lint.empty_sections(post, blocks) + lint.editorial_notes(post, blocks, m.editorial_notes)

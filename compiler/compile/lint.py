@@ -16,13 +16,15 @@ _WORD = re.compile(r"[\w.]+", re.UNICODE)
 _STOP = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "how", "why", "what", "is", "are",
          "my", "your", "our", "at", "by", "from", "as", "be", "it", "this", "that", "i", "you", "we"}
 _SKIP_TEXT = {"CodeBlock", "RawBlock", "HorizontalRule"}
+_ASCII_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 
 def locate_heading(post: Post, text: str, after: int = 0) -> int | None:
     """The line of a heading with this text (ATX `#` or setext), at or after line `after`."""
     words = text.split()
     probe = " ".join(words[:6]) if words else text
-    for needle in (probe, words[0] if words else ""):
+    straight = probe.translate(_ASCII_QUOTES)   # pandoc's smart quotes, where the file has straight ones
+    for needle in dict.fromkeys((probe, straight, words[0] if words else "")):
         if not needle:
             continue
         line = post.locate(needle, after)
@@ -44,6 +46,55 @@ def empty_sections(post: Post, blocks: list) -> list[Diagnostic]:
         if nxt is None or (nxt["t"] == "Header" and nxt["c"][0] <= block["c"][0]):
             found.append(diag("CB101", post.rel, line or None, f"section \u201c{text}\u201d is empty; write it or remove the heading"))
     return found
+
+
+_DEFINITION = re.compile(r"^ {0,3}\[(\^[^\]]+|[^\]^][^\]]*)\]:")
+_SETEXT_RULE = re.compile(r"^ {0,3}(=+|-+)\s*$")
+
+
+def definitions_only(post: Post, line: int | None, end: int | None) -> bool:
+    """The source lines after the heading on `line` (up to the line `end`, excluded) hold footnote
+    definitions (`[^1]: …`) or link reference definitions (`[x]: https://…`) and nothing else:
+    the section looks empty once pandoc has moved or used them, but it is not."""
+    if line is None:
+        return False
+    lines = post.lines[line:(end - 1) if end else len(post.lines)]
+    if lines and _SETEXT_RULE.match(lines[0]):
+        lines = lines[1:]
+    seen = False
+    for text in lines:
+        if not text.strip():
+            continue
+        if _DEFINITION.match(text):
+            seen = True
+        elif not (seen and (text.startswith(("    ", "\t")) or text[:1].isspace())):
+            return False
+    return seen
+
+
+def drop_definition_headings(post: Post, blocks: list) -> list:
+    """Headings over a section that only holds footnote or link reference definitions ("## Notes",
+    "## Footnotes", "## References"): the definitions leave the text (footnotes are placed by each
+    format: at the end of the chapter, or at the foot of the page), so the heading would stand
+    alone over nothing. It is dropped in every format, and the section is not reported as empty."""
+    heads = [(i, block) for i, block in enumerate(blocks) if block["t"] == "Header"]
+    if not heads:
+        return blocks
+    found, after = [], 0
+    for i, block in heads:
+        text = " ".join(stringify(block["c"][2]).split())
+        line = locate_heading(post, text, after)
+        found.append((i, block, line))
+        after = (line or after) + 1
+    drop = set()
+    for n, (i, block, line) in enumerate(found):
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if nxt is not None and not (nxt["t"] == "Header" and nxt["c"][0] <= block["c"][0]):
+            continue
+        end = found[n + 1][2] if n + 1 < len(found) else None
+        if definitions_only(post, line, end):
+            drop.add(i)
+    return [b for i, b in enumerate(blocks) if i not in drop] if drop else blocks
 
 
 def editorial_notes(post: Post, blocks: list, patterns: list[str]) -> list[Diagnostic]:
