@@ -89,15 +89,16 @@ def _compile(manifest: Path, render: bool = True):
     return loaded, book, problems
 
 
-def _print_diagnostics(problems: list[Diagnostic]) -> None:
+def _print_diagnostics(problems: list[Diagnostic], summary: bool = True, counted: list[Diagnostic] = ()) -> None:
+    """Print the problems; `summary`: then one count line, which includes the `counted` ones printed before."""
     styles = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
     for d in problems:
         if d.severity == Severity.INFO and State.verbosity < 1:
             continue
         err.print(f"{escape(d.location())}: [{styles[d.severity]}]{d.severity.value}[/] {d.code} {escape(d.message)}",
                   markup=True, highlight=False)
-    counts = {s: sum(1 for d in problems if d.severity == s) for s in Severity}
-    if problems and State.verbosity >= 0:
+    counts = {s: sum(1 for d in [*counted, *problems] if d.severity == s) for s in Severity}
+    if summary and (problems or counted) and State.verbosity >= 0:
         err.print(f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s)")
 
 
@@ -173,7 +174,7 @@ def build(
 
     with paused_gc(freeze=True):   # one pause for the whole build: compile and every backend (compiler/heap.py)
         loaded, book, problems = _compile(manifest)
-        _print_diagnostics(problems)
+        _print_diagnostics(problems, summary=has_errors(problems, strict))   # counted once, after the backends
         if has_errors(problems, strict):
             err.print("[bold red]Not built:[/] fix the errors above" + (" (or drop --strict)" if strict else "") + "; previous outputs are untouched.")
             raise typer.Exit(1)
@@ -194,7 +195,7 @@ def build(
             moved = {} if failed else publish(staged, out_dir)
         finally:
             shutil.rmtree(staged, ignore_errors=True)
-    _print_diagnostics(ctx.diagnostics)
+    _print_diagnostics(ctx.diagnostics, counted=problems)
     if failed:
         err.print("[bold red]Not written:[/] fix the errors above" + (" (or drop --strict)" if strict else "")
                   + "; the previous outputs are untouched.")
