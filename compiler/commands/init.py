@@ -27,6 +27,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from compiler.init.detect import Blog, Series, is_placeholder_url, post_authors, scan, exclusions
+from compiler.init.proposal import boilerplate_lines, chosen_series, found_table, refine
+from compiler.init.series import best as best_series, find as find_series
 from compiler.model.diagnostics import FatalError
 
 ENGINES = {"hugo": "Hugo", "jekyll": "Jekyll", "hexo": "Hexo", "eleventy": "Eleventy", "plain": "Markdown"}
@@ -52,6 +54,10 @@ class Plan:
     source: str                 # series.from, relative to the manifest's folder
     exclude: tuple[str, ...]
     fields: dict                # top-level key -> Value, in manifest order
+    series_name: str | None = None          # series.name, when it is not the title (compiler.init.proposal)
+    chapters: tuple[str, ...] = ()          # an explicit chapter list, when tags cannot select the series
+    rules: tuple[tuple[str, str, str], ...] = ()   # proposed boilerplate rules: (kind, starts_with, comment)
+    what: str | None = None                 # what the book is, for the manifest's header comment
 
 
 def init(
@@ -73,9 +79,12 @@ def init(
     if not blog.posts:
         raise FatalError(f"no posts found in {root}: a post is a .md or .markdown file with front matter and a title"
                          + _skipped_hint(blog), 2)
-    chosen = choose(blog, wanted, every)
-    Console(highlight=False, width=max(100, Console().width)).print(series_table(blog, chosen))
-    plan = make_plan(blog, chosen, wanted, target)
+    found = find_series(blog.posts)
+    chosen = choose(blog, wanted, every, found)
+    out = Console(highlight=False, width=max(100, Console().width))
+    out.print(series_table(blog, chosen))
+    out.print(found_table(found, chosen))
+    plan = refine(make_plan(blog, chosen, wanted, target))
     write_manifest(target, render(plan, target), plan)
     report(err, plan, target)
 
@@ -112,15 +121,14 @@ def _skipped_hint(blog: Blog) -> str:
 
 # --- choosing ------------------------------------------------------------------------------------
 
-def choose(blog: Blog, wanted: list[str], every: bool) -> Series:
+def choose(blog: Blog, wanted: list[str], every: bool, candidates=None) -> Series:
     """The posts of the book: the --series tags, every post, or the default (see the module doc)."""
     found = blog.series()
     if every:
         return found[0]
     if not wanted:
-        partial = [s for s in found[1:] if len(s.posts) < len(blog.posts)]   # a tag on every post is no series
-        tags = [s for s in partial if s.kind == "tag"] or [s for s in partial if s.kind == "category"]
-        return tags[0] if tags else found[0]
+        best = best_series(find_series(blog.posts) if candidates is None else candidates)
+        return chosen_series(best) if best else found[0]
     names = {s.name.casefold() for s in found[1:]}
     missing = [w for w in wanted if w.casefold() not in names]
     if missing:
@@ -217,7 +225,7 @@ def _humanise(name: str) -> str:
 def render(plan: Plan, target: Path) -> str:
     chosen, blog = plan.chosen, plan.blog
     first, last = chosen.dates
-    what = "every post" if chosen.kind == "all" else f"the posts tagged {', '.join(plan.tags)}"
+    what = plan.what or ("every post" if chosen.kind == "all" else f"the posts tagged {', '.join(plan.tags)}")
     name = _rel(blog.root, target)
     lines = [
         f"# Book manifest written by `chapbook init` from a {ENGINES[blog.engine]} blog: {what}.",
@@ -227,21 +235,27 @@ def render(plan: Plan, target: Path) -> str:
         "",
     ]
     lines += [_line(key, v.value, v.note, v.commented) for key, v in plan.fields.items() if v.value is not None]
-    lines += ["", _line("series", None, "which posts make the book")]
-    lines.append(_line("from", plan.source, f"{_posts(len(chosen.posts))} under this folder", indent=2))
+    if plan.chapters:
+        lines += ["", _line("chapters", None, "the series' posts, in order (no tag selects exactly them)")]
+        lines += [f"  - {_scalar(c)}" for c in plan.chapters]
+    else:
+        lines += ["", _line("series", None, "which posts make the book")]
+    series_lines = [_line("from", plan.source, f"{_posts(len(chosen.posts))} under this folder", indent=2)]
     if plan.tags:
-        lines.append(_line("tags", list(plan.tags), "a post is taken when it has any of these tags or categories", indent=2))
-    lines.append(_line("order", "date", "date | title | manifest", indent=2))
+        series_lines.append(_line("tags", list(plan.tags), "a post is taken when it has any of these tags or categories", indent=2))
+    series_lines.append(_line("order", "date", "date | title | manifest", indent=2))
     if chosen.kind != "all":
-        lines.append(_line("name", plan.fields["title"].value, "series name in the EPUB metadata", indent=2))
-    if plan.exclude:
+        series_lines.append(_line("name", plan.series_name or plan.fields["title"].value, "series name in the EPUB metadata", indent=2))
+    lines += series_lines if not plan.chapters else []
+    if plan.exclude and not plan.chapters:
         lines.append(_line("exclude", None, "Markdown files here that are not posts", indent=2))
         lines += [f"    - {_scalar(p)}" for p in plan.exclude]
     drafts = sum(1 for p in chosen.posts if p.draft)
     lines += ["", _line("drafts", "warn", "include | warn | exclude | error"
                         + (f"; {drafts} of these posts say draft: true" if drafts else ""))]
-    lines += ["", "# boilerplate:                              # text every post repeats, removed by rule",
-              "#   - kind: blockquote", '#     starts_with: "This post is part of"',
+    lines += [""] + (boilerplate_lines(plan.rules) or [
+              "# boilerplate:                              # text every post repeats, removed by rule",
+              "#   - kind: blockquote", '#     starts_with: "This post is part of"']) + [
               "# outputs:                                  # per-format options; default formats: epub, pdf, html",
               "#   epub: {}", "#   pdf: {}", "#   html: {}", ""]
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from compiler.compile import blogsyntax as engines, lint, pandoc
+from compiler.compile import blogsyntax as engines, lint, pandoc, repeated
 from compiler.support.heap import paused_gc
 from compiler.model.book import Book, Chapter, Metadata, Part, build_time
 from compiler.model.diagnostics import Diagnostic, Severity, diag, sort_key
@@ -97,6 +97,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
         problems.append(diag("CB202", loaded.name, loaded.line("cover"), f"cover: {m.cover} is not a file inside the "
                              "book folder; the outputs use a generated cover"))
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
+    problems += repeated.unremoved([(d.entry.post, d.blocks) for d in body_entries], loaded.name)
 
     def linked(d: Draft) -> list:
         """The chapter's blocks with links, images and unsafe HTML resolved (once per chapter)."""
