@@ -18,7 +18,7 @@ OPENING_WORDS = 4
 RULE_WORDS = 8        # a rule quotes at most this many opening words
 SERIES_PAGE = re.compile(r"(?:^|/)(?:tags?|categories|category|series|topics?|labels?)/([^/?#]+)/?(?:[?#].*)?$", re.I)
 _WORD = re.compile(r"\S+")
-_SAFE_WORD = re.compile(r"^[\w,.()/&+-]+$")   # words that read the same in Markdown and in pandoc's text
+_SAFE_WORD = re.compile(r"^[\w,.()/&+?!:;-]+$")   # words that read the same in Markdown and in pandoc's text
 
 
 @dataclass(frozen=True)

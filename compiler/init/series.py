@@ -204,15 +204,12 @@ def _template_name(title: str) -> str:
 
 def display_name(c: Candidate) -> str:
     if c.blurb_names:
-        texts = [t for _, t in c.blurb_names if t]
-        matching = [t for t in texts if family(t) == c.key]
-        if matching:
-            return Counter(matching).most_common(1)[0][0]
-        if texts:
-            counts = Counter(texts)
+        named = [(d, t) for d, t in c.blurb_names if t]
+        matching = [(d, t) for d, t in named if family(t) == c.key] or named
+        if matching:   # the most frequent; ties: the newest post's
+            counts = Counter(t for _, t in matching)
             top = max(counts.values())
-            newest = sorted(((d or datetime.min), t) for d, t in c.blurb_names if counts.get(t) == top)
-            return newest[-1][1]
+            return sorted(((d or datetime.min), t) for d, t in matching if counts[t] == top)[-1][1]
     series = [s for s in c.spellings if any(e.signal == "series" and s in e.text for e in c.evidence)]
     if series:
         return humanise(max(series, key=lambda s: (c.spellings[s], s)))
