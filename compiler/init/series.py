@@ -156,6 +156,7 @@ def find(posts: tuple[Post, ...]) -> list[Candidate]:
                 cand(key).title_names[name] += len(members)
                 for post in members:
                     note(key, "title", f"titles “{name} …” differing only by numbers or dates", post)
+    _merge_title_only(found)
     total = len(posts)
     out = []
     for c in found.values():
@@ -175,6 +176,21 @@ def find(posts: tuple[Post, ...]) -> list[Candidate]:
     out.sort(key=lambda c: (not c.eligible, -c.score, -len(c.posts), -c.last.toordinal() if c.last != datetime.min else 0,
                             c.name.casefold()))
     return out
+
+
+def _merge_title_only(found: dict[str, Candidate]) -> None:
+    """A title prefix naming exactly the posts of another series (by tags, front matter or blurbs) is
+    more evidence for that series, not a second one ("Service Meshes, Part 2" in "Service Mesh Basics")."""
+    rels = {k: frozenset().union(*(e.posts for e in c.evidence)) for k, c in found.items()}
+    for key, c in list(found.items()):
+        if not all(e.signal == "title" for e in c.evidence):
+            continue
+        other = next((o for k, o in found.items() if k != key and rels[k] == rels[key]
+                      and not all(e.signal == "title" for e in o.evidence)), None)
+        if other is not None:
+            other.evidence += c.evidence
+            other.title_names += c.title_names
+            del found[key]
 
 
 def best(candidates: list[Candidate]) -> Candidate | None:
