@@ -6,9 +6,11 @@ inside the blog folder: the book folder is the blog folder, since Chapbook reads
 the manifest's folder. What it cannot guess is left as a commented placeholder. The manifest is
 validated (schema, and which posts it selects) before it replaces anything.
 
-Which series without --series: the tag carried by most posts but not all of them (ties:
-alphabetical); with no such tag, the largest such category; with neither, every post (a tag on
-every post, like Eleventy's `posts` collection tag, is no series). --all takes every post.
+Which series without --series: the best-supported series of two posts or more, from every signal
+the blog gives (compiler.init.series: tag families, series front matter, blurbs, title prefixes;
+weights and the tie rule there and in docs/init.md); with none, every post. --all takes every post.
+The listing explains each series found; the blocks its posts repeat become boilerplate rules
+(compiler.init.proposal).
 """
 
 from __future__ import annotations
