@@ -295,15 +295,22 @@ def apply_draft_policy(loaded: LoadedManifest, drafts: list[Draft], problems: li
 
 
 def dedupe_slugs(drafts: list[Draft], problems: list[Diagnostic]) -> None:
+    """Posts sharing a slug: a warning, or info when their dates differ (a blog's dated permalinks
+    told them apart, and links by date still find each)."""
     seen: dict[str, str] = {}
+    dated: dict[str, set] = {}   # slug -> the days of the posts using it
     for d in drafts:
         if d.slug in seen:
             post = d.entry.post
+            days = dated[d.slug]
+            apart = post.date is not None and None not in days and post.date.date() not in days
+            days.add(post.date.date() if post.date else None)
             problems.append(diag("CB108", post.rel, post.meta_line("slug"),
                                  f"slug {d.slug!r} is also used by {seen[d.slug]}; this chapter gets a numbered id. "
-                                 "Set a distinct `slug:` in its front matter"))
+                                 "Set a distinct `slug:` in its front matter", Severity.INFO if apart else None))
         else:
             seen[d.slug] = d.entry.post.rel
+            dated[d.slug] = {d.entry.post.date.date() if d.entry.post.date else None}
 
 
 # --- links, images, unsafe HTML: one walk per chapter -------------------------------------------

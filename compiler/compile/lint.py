@@ -44,7 +44,10 @@ def empty_sections(post: Post, blocks: list) -> list[Diagnostic]:
         after = (line or after) + 1
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
         if nxt is None or (nxt["t"] == "Header" and nxt["c"][0] <= block["c"][0]):
-            found.append(diag("CB101", post.rel, line or None, f"section \u201c{text}\u201d is empty; write it or remove the heading"))
+            hint = (" (or, if the headings after it belong under it, make them one level deeper)"
+                    if nxt is not None and nxt["c"][0] == block["c"][0] else "")
+            found.append(diag("CB101", post.rel, line or None, f"section \u201c{text}\u201d is empty; write it or remove "
+                              f"the heading{hint}"))
     return found
 
 

@@ -23,9 +23,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB101": (Severity.WARNING, "empty section"),
     "CB102": (Severity.WARNING, "editorial note left in the text"),
     "CB103": (Severity.ERROR, "missing title"),
-    "CB104": (Severity.WARNING, "missing description"),
+    "CB104": (Severity.INFO, "missing description"),     # info: only the HTML contents and meta tags use it
     "CB105": (Severity.WARNING, "unparseable or malformed date"),
-    "CB106": (Severity.WARNING, "heading level jump"),
+    "CB106": (Severity.INFO, "heading level jump"),      # info: the book closes the gap itself
     "CB107": (Severity.WARNING, "broken in-book link"),
     "CB108": (Severity.WARNING, "duplicate slug"),
     "CB109": (Severity.WARNING, "posts that look like versions of one text"),

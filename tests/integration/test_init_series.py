@@ -79,6 +79,11 @@ def test_init_manifest_builds_without_the_series_blurb(own_content):
     for text in texts:
         assert "This post is part of" not in " ".join(text.split())
         assert "Tech Leadership Series" not in text
+    # one summary line counting everything (compile and backends)
+    assert re.findall(r"\d+ error\(s\), \d+ warning\(s\)", result.stderr) == ["0 error(s), 7 warning(s)"]
+    # dates spelled in the book's language in every format, as the HTML spells them
+    assert "7 August 2025" in texts[0] and "3 February 2026" in texts[0] and "2025-08-07" not in texts[0]
+    assert any('<time datetime="2026-02-03">3 February 2026</time>' in t for t in texts[1:-1])
 
 
 # --- blogs we do not have: Hugo bundles with a series taxonomy and few tags; Jekyll with categories ----

@@ -149,3 +149,21 @@ def test_footnote_and_link_definition_sections_are_not_empty(book_dir):
     assert [d.line for d in problems if d.code == "CB101"] == [19]
     (chapter,) = [c for part in book.parts for c in part.chapters]
     assert [h.text for h in chapter.headings] == ["Intro", "Empty"]
+
+
+def test_links_to_headings_whose_emoji_the_blog_dropped(book_dir):
+    body = "See [the bugs](#debugging-initiatives-) and [faster](#faster-builds--%EF%B8%8F) and [nothing](#tool).\n\n" \
+           "## Debugging Initiatives (🦀)\n\nText.\n\n## Faster builds (🛠️)\n\nText.\n"
+    book, problems = compile_manifest(make_book(book_dir, {"a.md": post("A", body)}))
+    assert [d.message.split(":")[0] for d in problems if d.code == "CB107"] == ["link #tool"]
+
+
+def test_frequent_codes_an_author_would_not_act_on_are_info(book_dir):
+    posts = {"2020-01-01-same.md": post("One", "## A\n\n#### Deep\n\ntext\n", description=None),
+             "x/2021-05-05-same.md": post("Two"), "y/2021-05-05-same.md": post("Three")}
+    posts["2020-01-01-same.md"] = "---\ntitle: One\n---\n\n## A\n\n#### Deep\n\ntext\n"
+    _, problems = compile_manifest(make_book(book_dir, posts))
+    severity = {(d.code, d.path): d.severity.value for d in problems if d.code in ("CB104", "CB106", "CB108")}
+    assert severity == {("CB104", "2020-01-01-same.md"): "info", ("CB106", "2020-01-01-same.md"): "info",
+                        ("CB108", "x/2021-05-05-same.md"): "info",      # other date than the first "same"
+                        ("CB108", "y/2021-05-05-same.md"): "warning"}   # same date as x/: a real clash
