@@ -69,6 +69,7 @@ def init(
     every: Annotated[bool, typer.Option("--all", help="Every post, whatever its tags.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Manifest to write (default: BLOG_DIR/book.yml); must be inside BLOG_DIR.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing manifest.")] = False,
+    listing: Annotated[bool, typer.Option("--list", help="Only list the series found and why; write nothing.")] = False,
 ) -> None:
     """Scan a blog's posts, list the series found, and write a book.yml for one of them."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -76,16 +77,18 @@ def init(
     if wanted and every:
         raise FatalError("--series and --all cannot be used together: choose tags, or every post", 2)
     root = _blog_folder(blog_dir)
-    target = _target(root, out, force)
+    target = None if listing else _target(root, out, force)
     blog = scan(root)
     if not blog.posts:
         raise FatalError(f"no posts found in {root}: a post is a .md or .markdown file with front matter and a title"
                          + _skipped_hint(blog), 2)
     found = find_series(blog.posts)
     chosen = choose(blog, wanted, every, found)
-    out = Console(highlight=False, width=max(100, Console().width))
-    out.print(series_table(blog, chosen))
-    out.print(found_table(found, chosen))
+    shown = Console(highlight=False, width=max(100, Console().width))
+    shown.print(series_table(blog, chosen))
+    shown.print(found_table(found, chosen))
+    if target is None:   # --list
+        return
     plan = refine(make_plan(blog, chosen, wanted, target))
     write_manifest(target, render(plan, target), plan)
     report(err, plan, target)

@@ -59,6 +59,15 @@ def test_init_on_this_repository_finds_the_tech_lead_series(own_content):
     assert "# a block quote that opens 2 posts" in (blog / "book.yml").read_text(encoding="utf-8")
 
 
+def test_list_explains_and_writes_nothing(tmp_path):
+    blog = tmp_path / "blog"
+    shutil.copytree(FIXTURES / "hugo-series", blog)
+    result = run_cli("init", "--list", str(blog))
+    assert result.returncode == 0, result.stderr
+    assert found_rows(result.stdout)["Service Mesh Basics"][:2] == (3, True)
+    assert not (blog / "book.yml").exists()
+
+
 def test_init_manifest_has_the_default_books_contents(own_content):
     blog, _ = own_content
     ours = run_json("toc", str(blog / "book.yml"), "--format", "json")[1]
