@@ -93,11 +93,13 @@ def _source(c: Candidate) -> str:
 
 
 def boilerplate_lines(rules) -> list[str]:
+    """The `boilerplate:` section of the manifest for the proposed rules (none: no lines)."""
+    from compiler.commands.init import _line, _scalar
+
     if not rules:
         return []
-    lines = ["boilerplate:                                # blocks the posts repeat, removed from every chapter"]
+    lines = [_line("boilerplate", None, "blocks the posts repeat, removed from every chapter (found by init)")]
     for kind, starts_with, comment in rules:
-        from compiler.commands.init import _scalar
-
-        lines += [f"  - kind: {kind}                          # {comment}", f"    starts_with: {_scalar(starts_with)}"]
+        lines += [_line("- kind", kind, comment.removesuffix("; found by init"), indent=2),
+                  f"    starts_with: {_scalar(starts_with)}"]
     return lines

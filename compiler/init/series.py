@@ -214,7 +214,7 @@ def title_series(title: str) -> str | None:
 
 def _template_name(title: str) -> str:
     """The words a recurring title keeps from post to post ("Announcing Rust 1.50.0" -> "Announcing Rust")."""
-    kept = [w for w in title.split() if title_template(w) not in (("#",), ())]
+    kept = [w for w in title.split() if any(x != "#" for x in title_template(w))]
     return " ".join(kept).strip(" ,:-") or title
 
 

@@ -72,6 +72,9 @@ def test_title_prefixes_name_a_series(tmp_path):
     assert title_series("Service Meshes, Part 2: mTLS") == "Service Meshes"
     assert title_series("Part 2: the sequel") == "Part"
     assert title_series("Why I write") is None
+    from compiler.init.series import _template_name
+    assert _template_name("2019-10-10 Infrastructure Team Meeting") == "Infrastructure Team Meeting"
+    assert _template_name("Announcing Rust 1.50.0") == "Announcing Rust"
     posts = blog(tmp_path, {"a.md": md("Rust 2018: a call", "2018-01-01"), "b.md": md("Rust 2018: preview", "2018-03-01"),
                             "c.md": md("Announcing Mesh 2.1", "2019-01-01"), "d.md": md("Announcing Mesh 2.2", "2019-02-01"),
                             "e.md": md("Announcing Mesh 2.3", "2019-03-01"), "f.md": md("Other", "2019-04-01")})
