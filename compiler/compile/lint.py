@@ -243,8 +243,7 @@ def similar_posts(posts: list[tuple[Post, list[str]]]) -> list[Diagnostic]:
                 continue
             pairs.append((1.0 + same, i, j, "near-identical text"))
             continue
-        pairs.append((max(title_score if title_like else 0.0, head_score if heads_like else 0.0), i, j,
-                      "similar titles" if title_like else "mostly the same headings"))
+        pairs.append((max(title_score, head_score if heads_like else 0.0), i, j, "similar titles"))
     best: dict[int, tuple[float, int, str]] = {}
     for score, i, j, why in pairs:
         for me, other in ((i, j), (j, i)):
