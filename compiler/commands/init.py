@@ -29,7 +29,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from compiler.init.detect import Blog, Series, is_placeholder_url, post_authors, scan, exclusions
-from compiler.init.proposal import boilerplate_lines, chosen_series, found_table, refine
+from compiler.init.proposal import boilerplate_lines, chosen_series, found_table, named_series, refine
 from compiler.init.series import best as best_series, find as find_series
 from compiler.model.diagnostics import FatalError
 
@@ -65,7 +65,7 @@ class Plan:
 def init(
     blog_dir: Annotated[Path, typer.Argument(metavar="BLOG_DIR", help="The blog's folder (the book folder: the manifest is written inside it).")] = Path("."),
     series: Annotated[Optional[list[str]], typer.Option("--series", "-s", metavar="TAG",
-                      help="Tag or category to make the book of; repeat it (or separate with commas) for several spellings.")] = None,
+                      help="Tag or category to make the book of (or the name of a series listed); repeat it (or separate with commas) for several spellings.")] = None,
     every: Annotated[bool, typer.Option("--all", help="Every post, whatever its tags.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Manifest to write (default: BLOG_DIR/book.yml); must be inside BLOG_DIR.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing manifest.")] = False,
@@ -136,6 +136,9 @@ def choose(blog: Blog, wanted: list[str], every: bool, candidates=None) -> Serie
         return chosen_series(best) if best else found[0]
     names = {s.name.casefold() for s in found[1:]}
     missing = [w for w in wanted if w.casefold() not in names]
+    named = named_series(candidates, wanted) if missing else None
+    if named is not None:   # the name of a series found (by titles or blurbs), not a tag
+        return chosen_series(named)
     if missing:
         known = ", ".join(s.name for s in found[1:11]) or "none (use --all, or no --series)"
         raise FatalError(f"no post is tagged or categorised {', '.join(missing)}; found: {known}", 2)

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from compiler.init.boilerplate import proposals
 from compiler.init.detect import Series
-from compiler.init.series import Candidate, book_title, part_order
+from compiler.init.series import Candidate, book_title, family, part_order
 from compiler.load.sources import Post
 from compiler.support.paths import relative
 
@@ -33,6 +33,14 @@ def selected_by_tags(posts: tuple[Post, ...], tags: tuple[str, ...]) -> set[str]
 def chosen_series(c: Candidate) -> FoundSeries:
     return FoundSeries("tags" if c.tags else "series", ", ".join(c.tags) if c.tags else c.name,
                        tuple(c.posts), c)
+
+
+def named_series(found: list[Candidate] | None, wanted: list[str]) -> Candidate | None:
+    """The series found whose name (or a spelling of it) is the one --series value given."""
+    if not found or len(wanted) != 1:
+        return None
+    key = family(wanted[0])
+    return next((c for c in found if c.name.casefold() == wanted[0].casefold() or c.key == key), None)
 
 
 def found_table(found: list[Candidate], chosen: Series) -> Table:

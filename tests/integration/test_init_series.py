@@ -67,6 +67,16 @@ def test_list_explains_and_writes_nothing(tmp_path):
     assert not (blog / "book.yml").exists()
 
 
+def test_series_option_takes_a_listed_series_name(tmp_path):
+    blog = tmp_path / "blog"
+    shutil.copytree(FIXTURES / "jekyll-categories", blog)
+    result = run_cli("init", str(blog), "--series", "Rust 2018 series")
+    assert result.returncode == 0, result.stderr
+    data = yaml.safe_load((blog / "book.yml").read_text(encoding="utf-8"))
+    assert sorted(data["series"]["tags"]) == ["Rust-2018", "rust-2018", "rust2018"]
+    assert run_cli("init", str(blog), "--force", "--series", "No Such Series").returncode == 2
+
+
 def test_init_manifest_has_the_default_books_contents(own_content):
     blog, _ = own_content
     ours = run_json("toc", str(blog / "book.yml"), "--format", "json")[1]
