@@ -84,6 +84,14 @@ def test_init_manifest_has_the_default_books_contents(own_content):
     assert ours == default
 
 
+def test_init_manifest_has_the_default_books_diagnostics(own_content):
+    blog, _ = own_content
+    ours = run_json("check", str(blog / "book.yml"), "--format", "json")[1]
+    default = run_json("check", str(ROOT / "book.yml"), "--format", "json")[1]
+    assert ours == default
+    assert not [d for d in ours if d["code"] in ("CB118", "CB135")]
+
+
 def test_init_manifest_builds_without_the_series_blurb(own_content):
     blog, _ = own_content
     result = run_cli("build", str(blog / "book.yml"), "--out", str(blog / "dist"))
