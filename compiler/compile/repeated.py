@@ -105,7 +105,8 @@ def ast_edges(owner: str, blocks: list) -> list[Edge]:
     found = []
     shown = [b for b in blocks if b.get("t") not in ("HorizontalRule", "Null")]
     for position, block in (("top", shown[0] if shown else None), ("bottom", shown[-1] if len(shown) > 1 else None)):
-        if block is None:
+        kind = _AST_KINDS.get(block["t"], "other") if block is not None else None
+        if kind not in ("blockquote", "paragraph", "div"):   # the only kinds a group is made of
             continue
         links = []
 
@@ -119,7 +120,7 @@ def ast_edges(owner: str, blocks: list) -> list[Edge]:
                 for value in node:
                     collect(value)
         collect(block)
-        found.append(Edge(owner, position, _AST_KINDS.get(block["t"], "other"),
+        found.append(Edge(owner, position, kind,
                           " ".join(stringify(block).split()), tuple(links)))
     return found
 
