@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import compile_manifest, make_book, post
+from conftest import ROOT, compile_manifest, make_book, post
 
 from compiler.compile.lint import recurring
 from compiler.init.boilerplate import proposals
@@ -170,3 +170,14 @@ def test_frequent_codes_an_author_would_not_act_on_are_info(book_dir):
     assert severity == {("CB104", "2020-01-01-same.md"): "info", ("CB106", "2020-01-01-same.md"): "info",
                         ("CB108", "x/2021-05-05-same.md"): "info",      # other date than the first "same"
                         ("CB108", "y/2021-05-05-same.md"): "warning"}   # same date as x/: a real clash
+
+
+def test_images_relative_to_the_posts_address_are_site_relative(book_dir):
+    (book_dir / "static" / "images").mkdir(parents=True)
+    (book_dir / "static" / "images" / "cfg.png").write_bytes((ROOT / "tests/fixtures/blogs/hugo/static/images/logo.png").read_bytes())
+    body = "![cfg](../../../images/cfg.png) ![gone](../../../images/gone.png) ![no](../../../../etc/passwd)\n"
+    book, problems = compile_manifest(make_book(book_dir, {"posts/2016-04-19-mir.md": post("MIR", body)}))
+    assert "static/images/cfg.png" in " ".join(str(p) for p in book.assets.values())
+    messages = sorted(d.message for d in problems if d.code == "CB116")
+    assert messages == ["image ../../../../etc/passwd not found: left out (its alt text is kept)",
+                        "image ../../../images/gone.png not found: left out (its alt text is kept)"]
