@@ -27,6 +27,7 @@ from compiler.model.diagnostics import Severity, diag
 from compiler.build.output import atomic_path
 from compiler.compile.pandoc import run_pandoc
 from compiler.support.paths import OutsideBook, confine, relative
+from compiler.support.locales import long_date
 from compiler.compile.transforms import header, text_inlines, walk
 
 API_VERSION = [1, 23, 1, 1]
@@ -151,7 +152,8 @@ def metadata(book: Book) -> dict:
         meta["author"] = {"t": "MetaList", "c": [inlines(a) for a in m.authors]}
     if m.subjects:
         meta["keywords"] = {"t": "MetaList", "c": [inlines(s) for s in m.subjects]}
-    for key, value in (("subtitle", m.subtitle), ("date", m.date), ("description", m.description),
+    spelled = long_date(m.date, m.language) if m.date else None   # as every other format spells it
+    for key, value in (("subtitle", m.subtitle), ("date", spelled), ("description", m.description),
                        ("subject", m.series), ("publisher", m.publisher), ("rights", m.rights),
                        ("identifier", m.identifier)):
         if value:

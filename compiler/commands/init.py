@@ -6,9 +6,11 @@ inside the blog folder: the book folder is the blog folder, since Chapbook reads
 the manifest's folder. What it cannot guess is left as a commented placeholder. The manifest is
 validated (schema, and which posts it selects) before it replaces anything.
 
-Which series without --series: the tag carried by most posts but not all of them (ties:
-alphabetical); with no such tag, the largest such category; with neither, every post (a tag on
-every post, like Eleventy's `posts` collection tag, is no series). --all takes every post.
+Which series without --series: the best-supported series of two posts or more, from every signal
+the blog gives (compiler.init.series: tag families, series front matter, blurbs, title prefixes;
+weights and the tie rule there and in docs/init.md); with none, every post. --all takes every post.
+The listing explains each series found; the blocks its posts repeat become boilerplate rules
+(compiler.init.proposal).
 """
 
 from __future__ import annotations
@@ -29,20 +31,13 @@ from rich.table import Table
 from compiler.console import Quiet, Verbose, terminal
 from compiler.init.ignores import ignore_outputs
 from compiler.init.detect import Blog, Series, is_placeholder_url, post_authors, scan, exclusions
+from compiler.init.proposal import COMMENT_COLUMN, Value, _line, _scalar, boilerplate_lines, chosen_series, found_table, named_series, refine
+from compiler.init.series import best as best_series, find as find_series
 from compiler.model.diagnostics import FatalError
 
 ENGINES = {"hugo": "Hugo", "jekyll": "Jekyll", "hexo": "Hexo", "eleventy": "Eleventy", "plain": "Markdown"}
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-COMMENT_COLUMN = 44
 TABLE_ROWS = 25
-
-
-@dataclass(frozen=True)
-class Value:
-    """One manifest value and the comment saying where it came from (None: leave the line out)."""
-    value: object
-    note: str = ""
-    commented: bool = False     # written as a `# key: value` placeholder
 
 
 @dataclass(frozen=True)
@@ -54,15 +49,20 @@ class Plan:
     source: str                 # series.from, relative to the manifest's folder
     exclude: tuple[str, ...]
     fields: dict                # top-level key -> Value, in manifest order
+    series_name: str | None = None          # series.name, when it is not the title (compiler.init.proposal)
+    chapters: tuple[str, ...] = ()          # an explicit chapter list, when tags cannot select the series
+    rules: tuple[tuple[str, str, str], ...] = ()   # proposed boilerplate rules: (kind, starts_with, comment)
+    what: str | None = None                 # what the book is, for the manifest's header comment
 
 
 def init(
     blog_dir: Annotated[Path, typer.Argument(metavar="BLOG_DIR", help="The blog's folder (the book folder: the manifest is written inside it).")] = Path("."),
     series: Annotated[Optional[list[str]], typer.Option("--series", "-s", metavar="TAG",
-                      help="Tag or category to make the book of; repeat it (or separate with commas) for several spellings.")] = None,
+                      help="Tag or category to make the book of (or the name of a series listed); repeat it (or separate with commas) for several spellings.")] = None,
     every: Annotated[bool, typer.Option("--all", help="Every post, whatever its tags.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Manifest to write (default: BLOG_DIR/book.yml); must be inside BLOG_DIR.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing manifest.")] = False,
+    listing: Annotated[bool, typer.Option("--list", help="Only list the series found and why; write nothing.")] = False,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ) -> None:
@@ -76,15 +76,20 @@ def init(
     if wanted and every:
         raise FatalError("--series and --all cannot be used together: choose tags, or every post", 2)
     root = _blog_folder(blog_dir)
-    target = _target(root, out, force)
+    target = None if listing else _target(root, out, force)
     blog = scan(root)
     if not blog.posts:
         raise FatalError(f"no posts found in {root}: a post is a .md or .markdown file with front matter and a title"
                          + _skipped_hint(blog), 2)
-    chosen = choose(blog, wanted, every)
-    if terminal.verbosity >= 0:
-        Console(highlight=False, width=max(100, Console().width)).print(series_table(blog, chosen))
-    plan = make_plan(blog, chosen, wanted, target)
+    found = find_series(blog.posts)
+    chosen = choose(blog, wanted, every, found)
+    if terminal.verbosity >= 0 or target is None:
+        shown = Console(highlight=False, width=max(100, Console().width))
+        shown.print(series_table(blog, chosen))
+        shown.print(found_table(found, chosen))
+    if target is None:   # --list
+        return
+    plan = refine(make_plan(blog, chosen, wanted, target))
     write_manifest(target, render(plan, target), plan)
     report(err, plan, target)
     for line in ignore_outputs(root, blog.engine, target):
@@ -123,17 +128,19 @@ def _skipped_hint(blog: Blog) -> str:
 
 # --- choosing ------------------------------------------------------------------------------------
 
-def choose(blog: Blog, wanted: list[str], every: bool) -> Series:
+def choose(blog: Blog, wanted: list[str], every: bool, candidates=None) -> Series:
     """The posts of the book: the --series tags, every post, or the default (see the module doc)."""
     found = blog.series()
     if every:
         return found[0]
     if not wanted:
-        partial = [s for s in found[1:] if len(s.posts) < len(blog.posts)]   # a tag on every post is no series
-        tags = [s for s in partial if s.kind == "tag"] or [s for s in partial if s.kind == "category"]
-        return tags[0] if tags else found[0]
+        best = best_series(find_series(blog.posts) if candidates is None else candidates)
+        return chosen_series(best) if best else found[0]
     names = {s.name.casefold() for s in found[1:]}
     missing = [w for w in wanted if w.casefold() not in names]
+    named = named_series(candidates, wanted) if missing else None
+    if named is not None:   # the name of a series found (by titles or blurbs), not a tag
+        return chosen_series(named)
     if missing:
         known = ", ".join(s.name for s in found[1:11]) or "none (use --all, or no --series)"
         raise FatalError(f"no post is tagged or categorised {', '.join(missing)}; found: {known}", 2)
@@ -228,7 +235,7 @@ def _humanise(name: str) -> str:
 def render(plan: Plan, target: Path) -> str:
     chosen, blog = plan.chosen, plan.blog
     first, last = chosen.dates
-    what = "every post" if chosen.kind == "all" else f"the posts tagged {', '.join(plan.tags)}"
+    what = plan.what or ("every post" if chosen.kind == "all" else f"the posts tagged {', '.join(plan.tags)}")
     name = _rel(blog.root, target)
     lines = [
         f"# Book manifest written by `chapbook init` from a {ENGINES[blog.engine]} blog: {what}.",
@@ -238,36 +245,30 @@ def render(plan: Plan, target: Path) -> str:
         "",
     ]
     lines += [_line(key, v.value, v.note, v.commented) for key, v in plan.fields.items() if v.value is not None]
-    lines += ["", _line("series", None, "which posts make the book")]
-    lines.append(_line("from", plan.source, f"{_posts(len(chosen.posts))} under this folder", indent=2))
+    if plan.chapters:
+        lines += ["", _line("chapters", None, "the series' posts, in order (no tag selects exactly them)")]
+        lines += [f"  - {_scalar(c)}" for c in plan.chapters]
+    else:
+        lines += ["", _line("series", None, "which posts make the book")]
+    series_lines = [_line("from", plan.source, f"{_posts(len(chosen.posts))} under this folder", indent=2)]
     if plan.tags:
-        lines.append(_line("tags", list(plan.tags), "a post is taken when it has any of these tags or categories", indent=2))
-    lines.append(_line("order", "date", "date | title | manifest", indent=2))
+        series_lines.append(_line("tags", list(plan.tags), "a post is taken when it has any of these tags or categories", indent=2))
+    series_lines.append(_line("order", "date", "date | title | manifest", indent=2))
     if chosen.kind != "all":
-        lines.append(_line("name", plan.fields["title"].value, "series name in the EPUB metadata", indent=2))
-    if plan.exclude:
+        series_lines.append(_line("name", plan.series_name or plan.fields["title"].value, "series name in the EPUB metadata", indent=2))
+    lines += series_lines if not plan.chapters else []
+    if plan.exclude and not plan.chapters:
         lines.append(_line("exclude", None, "Markdown files here that are not posts", indent=2))
         lines += [f"    - {_scalar(p)}" for p in plan.exclude]
     drafts = sum(1 for p in chosen.posts if p.draft)
     lines += ["", _line("drafts", "warn", "include | warn | exclude | error"
                         + (f"; {drafts} of these posts say draft: true" if drafts else ""))]
-    lines += ["", "# boilerplate:                              # text every post repeats, removed by rule",
-              "#   - kind: blockquote", '#     starts_with: "This post is part of"',
+    lines += [""] + (boilerplate_lines(plan.rules) or [
+              "# boilerplate:                              # text every post repeats, removed by rule",
+              "#   - kind: blockquote", '#     starts_with: "This post is part of"']) + [
               "# outputs:                                  # per-format options; default formats: epub, pdf, html",
               "#   epub: {}", "#   pdf: {}", "#   html: {}", ""]
     return "\n".join(lines)
-
-
-def _line(key: str, value, note: str = "", commented: bool = False, indent: int = 0) -> str:
-    text = " " * indent + ("# " if commented else "") + key + ":" + ("" if value is None else " " + _scalar(value))
-    return f"{text:<{COMMENT_COLUMN - 2}}  # {note}" if note else text
-
-
-def _scalar(value) -> str:
-    """A value in YAML flow style, quoted only where YAML needs it."""
-    dumped = yaml.safe_dump([value] if not isinstance(value, list) else value, default_flow_style=True,
-                            allow_unicode=True, width=10**9).strip()
-    return dumped[1:-1] if not isinstance(value, list) else dumped
 
 
 def write_manifest(target: Path, text: str, plan: Plan) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compiler.compile import lint, pandoc, rendering
+from compiler.compile import lint, pandoc, rendering, repeated
 from compiler.compile.drafts import Draft, apply_draft_policy, dedupe_slugs, parse, too_deep
 from compiler.compile.linking import link_context
 from compiler.compile.selection import naive_utc, select
@@ -67,6 +67,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
         problems.append(diag("CB202", loaded.name, loaded.line("cover"), f"cover: {m.cover} is not a file inside the "
                              "book folder; the outputs use a generated cover"))
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
+    problems += repeated.unremoved([(d.entry.post, d.blocks) for d in body_entries], loaded.name)
     contexts = [link_context(d, loaded, routes) for d in drafts]
     rendered = rendering.render(drafts, contexts, say, html=render, cache=cache)
     problems += rendered.problems

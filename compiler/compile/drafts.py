@@ -64,6 +64,7 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
         title = post.title
         if entry.kind != "chapter" and "title" not in post.meta:
             title, blocks = _title_from_heading(blocks, title)
+        blocks = lint.drop_definition_headings(post, blocks)
         found = lint.heading_jumps(post, blocks)
         blocks = normalise_headings(blocks, title)
         empty = lint.empty_sections(post, blocks)
@@ -157,15 +158,21 @@ def apply_draft_policy(loaded: LoadedManifest, drafts: list[Draft]) -> tuple[lis
 
 
 def dedupe_slugs(drafts: list[Draft]) -> list[Diagnostic]:
-    """A warning for each slug already taken (the chapter gets a numbered id later)."""
+    """A warning for each slug already taken (the chapter gets a numbered id later), or info when the
+    posts' dates differ (a blog's dated permalinks told them apart, and links by date still find each)."""
     problems: list[Diagnostic] = []
     seen: dict[str, str] = {}
+    dated: dict[str, set] = {}   # slug -> the days of the posts using it
     for d in drafts:
         if d.slug in seen:
             post = d.entry.post
+            days = dated[d.slug]
+            apart = post.date is not None and None not in days and post.date.date() not in days
+            days.add(post.date.date() if post.date else None)
             problems.append(diag("CB108", post.rel, post.meta_line("slug"),
                                  f"slug {d.slug!r} is also used by {seen[d.slug]}; this chapter gets a numbered id. "
-                                 "Set a distinct `slug:` in its front matter"))
+                                 "Set a distinct `slug:` in its front matter", Severity.INFO if apart else None))
         else:
             seen[d.slug] = d.entry.post.rel
+            dated[d.slug] = {d.entry.post.date.date() if d.entry.post.date else None}
     return problems

@@ -16,13 +16,15 @@ _WORD = re.compile(r"[\w.]+", re.UNICODE)
 _STOP = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "how", "why", "what", "is", "are",
          "my", "your", "our", "at", "by", "from", "as", "be", "it", "this", "that", "i", "you", "we"}
 _SKIP_TEXT = {"CodeBlock", "RawBlock", "HorizontalRule"}
+_ASCII_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 
 def locate_heading(post: Post, text: str, after: int = 0) -> int | None:
     """The line of a heading with this text (ATX `#` or setext), at or after line `after`."""
     words = text.split()
     probe = " ".join(words[:6]) if words else text
-    for needle in (probe, words[0] if words else ""):
+    straight = probe.translate(_ASCII_QUOTES)   # pandoc's smart quotes, where the file has straight ones
+    for needle in dict.fromkeys((probe, straight, words[0] if words else "")):
         if not needle:
             continue
         line = post.locate(needle, after)
@@ -42,8 +44,60 @@ def empty_sections(post: Post, blocks: list) -> list[Diagnostic]:
         after = (line or after) + 1
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
         if nxt is None or (nxt["t"] == "Header" and nxt["c"][0] <= block["c"][0]):
-            found.append(diag("CB101", post.rel, line or None, f"section \u201c{text}\u201d is empty; write it or remove the heading"))
+            hint = (" (or, if the headings after it belong under it, make them one level deeper)"
+                    if nxt is not None and nxt["c"][0] == block["c"][0] else "")
+            found.append(diag("CB101", post.rel, line or None, f"section \u201c{text}\u201d is empty; write it or remove "
+                              f"the heading{hint}"))
     return found
+
+
+_DEFINITION = re.compile(r"^ {0,3}\[(\^[^\]]+|[^\]^][^\]]*)\]:")
+_SETEXT_RULE = re.compile(r"^ {0,3}(=+|-+)\s*$")
+
+
+def definitions_only(post: Post, line: int | None, end: int | None) -> bool:
+    """The source lines after the heading on `line` (up to the line `end`, excluded) hold footnote
+    definitions (`[^1]: …`) or link reference definitions (`[x]: https://…`) and nothing else:
+    the section looks empty once pandoc has moved or used them, but it is not."""
+    if line is None:
+        return False
+    lines = post.lines[line:(end - 1) if end else len(post.lines)]
+    if lines and _SETEXT_RULE.match(lines[0]):
+        lines = lines[1:]
+    seen = False
+    for text in lines:
+        if not text.strip():
+            continue
+        if _DEFINITION.match(text):
+            seen = True
+        elif not (seen and (text.startswith(("    ", "\t")) or text[:1].isspace())):
+            return False
+    return seen
+
+
+def drop_definition_headings(post: Post, blocks: list) -> list:
+    """Headings over a section that only holds footnote or link reference definitions ("## Notes",
+    "## Footnotes", "## References"): the definitions leave the text (footnotes are placed by each
+    format: at the end of the chapter, or at the foot of the page), so the heading would stand
+    alone over nothing. It is dropped in every format, and the section is not reported as empty."""
+    heads = [(i, block) for i, block in enumerate(blocks) if block["t"] == "Header"]
+    if not heads:
+        return blocks
+    found, after = [], 0
+    for i, block in heads:
+        text = " ".join(stringify(block["c"][2]).split())
+        line = locate_heading(post, text, after)
+        found.append((i, block, line))
+        after = (line or after) + 1
+    drop = set()
+    for n, (i, block, line) in enumerate(found):
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if nxt is not None and not (nxt["t"] == "Header" and nxt["c"][0] <= block["c"][0]):
+            continue
+        end = found[n + 1][2] if n + 1 < len(found) else None
+        if definitions_only(post, line, end):
+            drop.add(i)
+    return [b for i, b in enumerate(blocks) if i not in drop] if drop else blocks
 
 
 def editorial_notes(post: Post, blocks: list, patterns: list[str]) -> list[Diagnostic]:
@@ -89,25 +143,135 @@ def _tokens(text: str) -> frozenset[str]:
     return frozenset(w for w in (m.group(0).lower().strip(".") for m in _WORD.finditer(text)) if w and w not in _STOP)
 
 
+_MONTHS = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+_ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+             "eleventh", "twelfth", "last", "next", "final", "alpha", "beta", "rc", "preview", "nightly", "stable",
+             "pre-release", "prerelease", "h1", "h2", "q1", "q2", "q3", "q4"}
+_TITLE_WORD = re.compile(r"[^\W_]+(?:[.'’][^\W_]+)*", re.UNICODE)
+
+
+def _mark(word: str) -> str:
+    """A title word as a series template sees it: numbers, versions, years, months and ordinals become
+    `#` (they are what changes from one post of a recurring series to the next); plurals and
+    possessives are folded (hero, heroes, hero's)."""
+    word = word.lower().replace("’", "'")
+    word = re.sub(r"'s$", "", word)
+    if any(ch.isdigit() for ch in word) or word in _MONTHS or word in _ORDINALS:
+        return "#"
+    if re.fullmatch(r"[ivxlc]+", word) and len(word) <= 4 and word not in {"i", "c", "l"}:
+        return "#"   # a Roman numeral: Part II
+    for suffix in ("ies", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def title_template(title: str) -> tuple[str, ...]:
+    """The words of a title with what a recurring series varies (numbers, dates, months, ordinals)
+    masked: "Announcing Rust 1.50.0" and "Announcing Rust 1.51.0" share ("announcing", "rust", "#")."""
+    return tuple(_mark(w) for w in _TITLE_WORD.findall(title))
+
+
+def recurring(title_a: str, title_b: str) -> bool:
+    """Two titles of one recurring series: the same title, or the same words once numbers, versions,
+    dates, months and ordinals are left out ("Announcing Rust 1.50.0" / "Announcing Rust 1.51.0",
+    "July's hero" / "June's heroes"), or the same series name before a colon ("Update: Meeting 12
+    March" / "Update: A call for testing"; "Update" / "Update: A call for testing")."""
+    a, b = title_template(title_a), title_template(title_b)
+    if [w for w in a if w != "#"] == [w for w in b if w != "#"]:
+        return True
+    name_a, colon_a, _ = title_a.partition(":")
+    name_b, colon_b, _ = title_b.partition(":")
+    return bool(colon_a or colon_b) and len(name_a.split()) >= 2 and \
+        title_template(name_a) == title_template(name_b)
+
+
+def _body_words(text: str) -> list[str]:
+    return [m.group(0).lower() for m in _WORD.finditer(text)]
+
+
+def _shingles(words: list[str], size: int = 5) -> frozenset[int]:
+    return frozenset(hash(tuple(words[i:i + size])) for i in range(max(1, len(words) - size + 1)))
+
+
+def _jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+NEAR_IDENTICAL = 0.75    # share of five-word runs two bodies have in common to count as one text
+
+
 def similar_posts(posts: list[tuple[Post, list[str]]]) -> list[Diagnostic]:
-    """Pairs of posts that look like versions of one text: near-identical titles or shared headings."""
-    found = []
+    """Posts that look like versions of one text: near-identical titles, or mostly the same headings.
+
+    Recurring posts of a series (titles that differ only by numbers, versions, dates, months or
+    ordinals: "Announcing Rust 1.50.0" / "1.51.0") share headings by design: they are reported only
+    when their bodies are near-identical too. Each post is reported at most once, naming its closest
+    match."""
     titles = [(_tokens(p.title), frozenset(h.casefold() for h in heads)) for p, heads in posts]
+    ordered = [_title_words(p.title) for p, _ in posts]
     index: dict[str, list[int]] = {}
     for i, (words, heads) in enumerate(titles):
         for key in {*("w:" + w for w in words), *("h:" + h for h in heads)}:
             index.setdefault(key, []).append(i)
     candidates = {pair for ids in index.values() if len(ids) <= 50 for pair in combinations(ids, 2)}
+    shingles: dict[int, frozenset[int]] = {}
+
+    def body(i: int) -> frozenset[int]:
+        if i not in shingles:
+            shingles[i] = _shingles(_body_words(posts[i][0].body))
+        return shingles[i]
+
+    pairs = []   # (score, i, j, why)
     for i, j in sorted(candidates):
         (ta, ha), (tb, hb) = titles[i], titles[j]
+        a, b = posts[i][0], posts[j][0]
         small, big = sorted((ta, tb), key=len)
         numbers_differ = {w for w in ta if any(ch.isdigit() for ch in w)} != {w for w in tb if any(ch.isdigit() for ch in w)}
-        title_like = not numbers_differ and len(small) >= 3 and (small <= big or len(ta & tb) / len(ta | tb) >= 0.75)
-        heads_like = min(len(ha), len(hb)) >= 3 and len(ha & hb) / len(ha | hb) >= 0.5
-        if title_like or heads_like:
-            a, b = posts[i][0], posts[j][0]
-            why = "similar titles" if title_like else "mostly the same headings"
-            found.append(diag("CB109", b.rel, b.meta_line("title"),
-                              f"\u201c{b.title}\u201d and \u201c{a.title}\u201d ({a.rel}) look like versions of one text "
-                              f"({why}); keep one, or exclude the other"))
+        title_score = len(ta & tb) / len(ta | tb) if ta | tb else 0.0
+        title_like = not numbers_differ and len(small) >= 3 and _one_title(ordered[i], ordered[j])
+        head_score = len(ha & hb) / len(ha | hb) if ha | hb else 0.0
+        heads_like = min(len(ha), len(hb)) >= 3 and head_score >= 0.5
+        if not (title_like or heads_like):
+            continue
+        if recurring(a.title, b.title) or not title_like:
+            # a recurring series, or posts sharing only a template of headings: one text only when
+            # the bodies are near-identical too
+            same = _jaccard(body(i), body(j))
+            if same < NEAR_IDENTICAL:
+                continue
+            pairs.append((1.0 + same, i, j, "near-identical text"))
+            continue
+        pairs.append((max(title_score, head_score if heads_like else 0.0), i, j, "similar titles"))
+    best: dict[int, tuple[float, int, str]] = {}
+    for score, i, j, why in pairs:
+        for me, other in ((i, j), (j, i)):
+            if me not in best or (score, -other) > (best[me][0], -best[me][1]):
+                best[me] = (score, other, why)
+    found, named = [], set()
+    for me in sorted(best, reverse=True):   # the later post of a pair carries the warning
+        _, other, why = best[me]
+        if (other, me) in named:
+            continue
+        named.add((me, other))
+        a, b = posts[other][0], posts[me][0]
+        found.append(diag("CB109", b.rel, b.meta_line("title"),
+                          f"\u201c{b.title}\u201d and \u201c{a.title}\u201d ({a.rel}) look like versions of one text "
+                          f"({why}); keep one, or exclude the other"))
     return found
+
+
+def _title_words(title: str) -> list[str]:
+    return [w for w in (m.group(0).lower().strip(".") for m in _WORD.finditer(title)) if w and w not in _STOP]
+
+
+def _one_title(a: list[str], b: list[str]) -> bool:
+    """Titles that read as one title: the same words, or the shorter one's words in the same order
+    with one word more ("Working with Product Managers" / "Working Effectively With Product Managers")."""
+    small, big = sorted((a, b), key=len)
+    if small == big:
+        return True
+    if len(big) - len(small) != 1:
+        return False
+    return any(big[:k] + big[k + 1:] == small for k in range(len(big)))

@@ -23,9 +23,9 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB101": (Severity.WARNING, "empty section"),
     "CB102": (Severity.WARNING, "editorial note left in the text"),
     "CB103": (Severity.ERROR, "missing title"),
-    "CB104": (Severity.WARNING, "missing description"),
+    "CB104": (Severity.INFO, "missing description"),     # info: only the HTML contents and meta tags use it
     "CB105": (Severity.WARNING, "unparseable or malformed date (not ISO 8601)"),
-    "CB106": (Severity.WARNING, "heading level jump (## then ####)"),
+    "CB106": (Severity.INFO, "heading level jump (## then ####)"),      # info: the book closes the gap itself
     "CB107": (Severity.WARNING, "broken in-book link (no such heading)"),
     "CB108": (Severity.WARNING, "duplicate slug (the second chapter gets a numbered id)"),
     "CB109": (Severity.WARNING, "two posts that look like versions of one text"),
@@ -43,6 +43,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB121": (Severity.WARNING, "control characters removed (not allowed in EPUB or HTML)"),
     "CB122": (Severity.WARNING, "a front-matter key given twice: the last one is used"),
     "CB123": (Severity.WARNING, 'a front-matter value of the wrong kind (draft: "false"): ignored'),
+    "CB135": (Severity.INFO, "a block repeated across posts (series blurb, subscribe block) that no boilerplate rule removes"),
     "CB145": (Severity.INFO, "build cache entry unreadable or damaged: ignored and computed again"),
     # Backends (reserved ranges: EPUB CB21x, PDF CB22x, HTML CB23x, plugins CB29x)
     "CB201": (Severity.WARNING, "resource refused (outside the book, unsupported scheme, or network not allowed)"),

@@ -336,9 +336,11 @@ def test_eleventy_site_data_and_collection_tag(tmp_path):
     (blog / "first").mkdir(parents=True)
     (blog / "first" / "index.md").write_text("---\ntitle: First\ndate: 2022-01-01\ntags: [posts, intro]\n---\nHi\n", encoding="utf-8")
     (blog / "second.md").write_text("---\ntitle: Second\ndate: 2022-02-01\ntags: posts\n---\nThere\n", encoding="utf-8")
+    # a series has two posts at least (issue 14): a third post carries `intro` too
+    (blog / "third.md").write_text("---\ntitle: Third\ndate: 2022-03-01\ntags: [posts, intro]\n---\nAgain\n", encoding="utf-8")
     result = run_cli("init", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert "Eleventy blog: 2 posts in content/blog" in result.stdout
+    assert "Eleventy blog: 3 posts in content/blog" in result.stdout
     assert [k for k, v in table_rows(result.stdout).items() if v[3]] == [("tag", "intro")]
     data = yaml.safe_load((tmp_path / "book.yml").read_text(encoding="utf-8"))
     assert (data["title"], data["authors"], data["language"], data["site_url"]) == ("Intro", ["Zed"], "fr", "https://eleven.test/")
@@ -346,11 +348,23 @@ def test_eleventy_site_data_and_collection_tag(tmp_path):
 
 
 @pytest.mark.skipif(not RUST_BLOG.is_dir(), reason="the Rust blog corpus is not on this machine")
-def test_rust_blog_gets_every_post_in_date_order(tmp_path):
-    """584 posts, no tags: every post, from posts/ (README.md and the extension-less file left out)."""
+def test_rust_blog_gets_its_largest_recurring_series(tmp_path):
+    """584 posts (README.md and the extension-less file left out), no tags: the series is found by its
+    titles (issue 14), the release announcements, listed as chapters in date order; --all takes every
+    post."""
     blog = tmp_path / "rust-blog"
     shutil.copytree(RUST_BLOG, blog)
     result = run_cli("init", str(blog))
+    assert result.returncode == 0, result.stderr
+    assert table_rows(result.stdout) == {("all", "(all posts)"): (584, "2014-09-15", "2025-03-05", False)}
+    assert re.search(r"→ │ Announcing Rust +│ +117 │", result.stdout)
+    data = yaml.safe_load((blog / "book.yml").read_text(encoding="utf-8"))
+    assert data["title"] == "Announcing Rust" and len(data["chapters"]) == 117
+    assert data["chapters"][0] == "posts/2015-01-09-Rust-1.0-alpha.md"
+    assert data["language"] == "en" and len(data["authors"]) <= 3
+    toc = run_json("toc", str(blog / "book.yml"), "--format", "json")[1]
+    assert [c["date"] for c in toc["chapters"]] == sorted(c["date"] for c in toc["chapters"])
+    result = run_cli("init", str(blog), "--all", "--force")
     assert result.returncode == 0, result.stderr
     assert table_rows(result.stdout) == {("all", "(all posts)"): (584, "2014-09-15", "2025-03-05", True)}
     data = yaml.safe_load((blog / "book.yml").read_text(encoding="utf-8"))

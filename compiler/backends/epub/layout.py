@@ -23,7 +23,7 @@ from compiler.backends.epub.content import (
 from compiler.backends.epub.outline import Entry
 from compiler.backends.epub.package import Document
 from compiler.model.book import Book, Chapter, Part
-from compiler.support.locales import words
+from compiler.support.locales import long_date, words
 
 STYLESHEET = "styles/book.css"
 TITLE_MARK, BODY_MARK = "\ue000chapbook:title\ue000", "\ue000chapbook:body\ue000"
@@ -71,6 +71,7 @@ class Pages:
 
     def __init__(self, book: Book, env, place: Placement, reports: Reports):
         self.book, self.env, self.place, self.reports = book, env, place, reports
+        env.filters["long_date"] = lambda iso: long_date(str(iso), book.meta.language)   # as the HTML and PDF spell dates
         w = words(book.meta.language)
         self.labels = {"contents": w["contents"], "cover": w["cover"], "titlepage": w["title_page"],
                        "start": w["start_of_content"], "landmarks": w["guide"]}

@@ -8,6 +8,7 @@ outside, missing or remote (without network permission) is reported and left out
 from __future__ import annotations
 
 import posixpath
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +152,11 @@ def _anchor(slug: str, frag: str, ctx: LinkContext, raw: str) -> LinkOutcome:
         new = frag
     if new is None:
         new = next((v for k, v in idmap.items() if loose(k) == loose(frag)), None)
+    if new is None and re.search(r"[\W_]$", unquote(frag)) and loose(frag):
+        # a blog engine dropped the heading's emoji (`#debugging-initiatives-` for "Debugging
+        # Initiatives (🦀)") where pandoc spells them (`debugging-initiatives-crab`): the one id it starts
+        found = [v for k, v in idmap.items() if loose(k).startswith(loose(frag))]
+        new = found[0] if len(found) == 1 else None
     if new is None:
         return LinkOutcome(f"#{slug}", "CB107", f"link {raw}: no heading #{frag} in chapter {slug}; linking to the chapter")
     return LinkOutcome(f"#{new}")
@@ -177,6 +183,10 @@ def resolve_image(url: str, ctx: LinkContext) -> ImageOutcome:
     if scheme:
         return ImageOutcome(None, None, "CB116", f"image {_short(raw)}: scheme {scheme}: is not allowed; left out")
     path = unquote(raw.split("#")[0].split("?")[0])
+    if path.startswith("../") and _escapes(ctx, path):
+        # relative to the post's address on the site (`/2016/04/19/MIR.html` + `../../../images/a.svg`),
+        # not to its file: the site-relative `/images/a.svg`, looked up as such (never outside the book)
+        path = "/" + re.sub(r"^(\.\./)+", "", path)
     # site-relative: Hugo's static/, Hexo's source/, else the site root (Jekyll)
     candidates = [f"{d}{path.lstrip('/')}" for d in ("static/", "source/", "")] if path.startswith("/") else [path]
     for candidate in candidates:
@@ -188,6 +198,13 @@ def resolve_image(url: str, ctx: LinkContext) -> ImageOutcome:
         if found.is_file():
             return ImageOutcome("assets/" + relative(ctx.root, found), found)
     return ImageOutcome(None, None, "CB116", f"image {raw} not found: left out (its alt text is kept)")
+
+
+def _escapes(ctx: LinkContext, path: str) -> bool:
+    """A relative path that climbs out of the book folder from the post's folder."""
+    target = os.path.normpath(os.path.join(str(ctx.post_dir), path))
+    root = str(ctx.root)
+    return not (target == root or target.startswith(root.rstrip(os.sep) + os.sep))
 
 
 def _short(url: str) -> str:
