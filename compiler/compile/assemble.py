@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from compiler.compile import blogsyntax as engines, lint, pandoc
+from compiler.compile import blogsyntax as engines, lint, pandoc, permalinks
 from compiler.support.heap import paused_gc
 from compiler.model.book import Book, Chapter, Metadata, Part, build_time
 from compiler.model.diagnostics import Diagnostic, Severity, diag, sort_key
@@ -24,6 +24,7 @@ from compiler.compile.transforms import ATTR_INDEX, attr_of, stringify, walk, wi
 from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
 from compiler.compile.transforms.ids import Heading, assign_ids, local_id, unique
+from compiler.compile.transforms.anchors import scope_raw_ids
 from compiler.compile.transforms.links import LinkContext, Routes, resolve_image, resolve_link
 from compiler.compile.transforms.sanitize import clean_attr, clean_html, is_dangerous
 
@@ -53,6 +54,8 @@ class Draft:
     idmap: dict[str, str]
     unfinished: bool = False
     links: LinkContext | None = None
+    original: str | None = None      # the post's address on the blog, when its permalink is known
+    byline: tuple[str, ...] = ()     # the post's authors, when they are not the book's
 
 
 @paused_gc()
@@ -75,7 +78,6 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
     drafts = parse(loaded, entries, problems, cache)
     drafts = apply_draft_policy(loaded, drafts, problems)
     dedupe_slugs(drafts, problems)
-    routes = Routes()
     taken: set[str] = set()
     for d in drafts:
         d.slug = unique(d.slug, taken)
@@ -85,11 +87,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
         except RecursionError:
             _too_deep(d, problems)
             d.blocks, d.idmap, d.headings = assign_ids([], d.slug, taken)
-        post = d.entry.post
-        names = [d.slug, post.slug, post.rel, relative(root, post.path.parent) + "/" + post.slug, *post.aliases]
-        if post.date:
-            names += [f"{post.date:%Y/%m/%d}/{post.slug}", f"{post.date:%Y/%m}/{post.slug}", f"{post.date:%Y}/{post.slug}"]
-        routes.add(d.slug, names, d.idmap)
+    routes = permalinks.book_routes(loaded, drafts, problems)
     assets: dict[str, Path] = {}
     body_entries = [d for d in drafts if d.entry.kind == "chapter"]
     cover = _cover_file(loaded)
@@ -115,6 +113,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
             say(f"resolving links: chapter {i}/{len(drafts)} {d.slug}")
             linked(d)
         htmls = [""] * len(drafts)
+    problems += permalinks.suspects_report(loaded, routes)
     chapters = [to_chapter(d, html) for d, html in zip(drafts, htmls)]
     book = Book(
         meta=metadata(loaded, [c for c in chapters if c.kind == "chapter"], cover),
@@ -360,7 +359,8 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
             return []
         if is_dangerous(text):
             report("CB112", text.strip().split("\n")[0][:40], f"raw HTML with script-like content sanitised: {text.strip()[:60]!r}")
-        return None
+        scoped = scope_raw_ids(text, d.slug)
+        return None if scoped == text else {"t": el["t"], "c": [fmt, scoped]}
 
     handlers = {
         "Link": link, "Image": image, "RawBlock": raw, "RawInline": raw,
@@ -439,7 +439,7 @@ def to_chapter(d: Draft, html: str) -> Chapter:
     return Chapter(
         slug=d.slug, title=d.title, source=post.rel, kind=d.entry.kind, date=post.date, tags=post.tags,
         description=post.description, ast={"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": d.blocks},
-        html=html, headings=tuple(d.headings), draft=d.unfinished,
+        html=html, headings=tuple(d.headings), draft=d.unfinished, authors=d.byline, url=d.original,
     )
 
 
@@ -483,4 +483,5 @@ def metadata(loaded: LoadedManifest, chapters: list[Chapter], cover: Path | None
         identifier=m.book_identifier, date=date, modified=build_time(), publisher=m.publisher, rights=m.rights,
         description=m.description, subjects=subjects, cover=cover,
         site_url=m.site_url, series=m.series.name if m.series else None, slug=_file_slug(m.title),
+        contributors=tuple(dict.fromkeys(a for c in chapters for a in c.authors)),
     )
