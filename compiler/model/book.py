@@ -26,6 +26,7 @@ class Chapter:
     draft: bool = False
     authors: tuple[str, ...] = ()   # the byline: the post's authors when they are not the book's
     url: str | None = None          # the post's address on the blog, when its permalink is known
+    anchors: tuple[str, ...] = ()   # ids the author gave other elements than headings (raw HTML, {#id})
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ class Book:
             owner[chapter.slug] = chapter.slug
             for heading in chapter.headings:
                 owner[heading.id] = chapter.slug
+            for ident in chapter.anchors:
+                owner.setdefault(ident, chapter.slug)
         for part in self.parts:
             if part.slug:
                 owner[part.slug] = part.slug

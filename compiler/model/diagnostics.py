@@ -43,6 +43,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB121": (Severity.WARNING, "control characters removed (they are not allowed in EPUB or HTML)"),
     "CB122": (Severity.WARNING, "a front-matter key given twice: the last one is used"),
     "CB123": (Severity.WARNING, "a front-matter value of the wrong kind: ignored"),
+    "CB128": (Severity.WARNING, "a link that could be two or more posts of the book: kept as it was"),
+    "CB129": (Severity.INFO, "posts whose address on the blog is not known: no \"Read the original post\" link"),
+    "CB130": (Severity.WARNING, "links that look like posts of this book on a site: set site_url"),
+    "CB131": (Severity.WARNING, "the site config cannot be read: the engine's default permalinks are used"),
     # Backends (reserved ranges: EPUB CB21x, PDF CB22x, HTML CB23x, plugins CB29x)
     "CB201": (Severity.WARNING, "resource refused (outside the book, unsupported scheme, or network not allowed)"),
     "CB202": (Severity.WARNING, "cover image missing or unreadable: a generated cover is used"),
