@@ -80,10 +80,13 @@ class Routes:
                 return (found[0], ()) if len(found) == 1 else (None, tuple(found))
         last, before = segments[-1], segments[:-1]
         day = _date_before(before)
-        if day:
-            found = list(dict.fromkeys(s for s, d in self.words.get(last, []) if d and d[:len(day)] == day))
-            if found:
-                return (found[0], ()) if len(found) == 1 else (None, tuple(found))
+        if day:   # a dated URL: the post of that slug and date (or an undated one), never another date's
+            entries = self.words.get(last, [])
+            found = list(dict.fromkeys(s for s, d in entries if d and d[:len(day)] == day)) \
+                or list(dict.fromkeys(s for s, d in entries if d is None))
+            if not found:
+                return None, ()
+            return (found[0], ()) if len(found) == 1 else (None, tuple(found))
         if before and all(_DATEISH.match(s) or s in _FOLDERS for s in before):
             found = self.keys.get(last) or self.weak.get(last) or []
             if found:
