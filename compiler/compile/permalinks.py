@@ -32,6 +32,8 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin
 
+from compiler.compile.transforms.anchors import heading_aliases, written_ids
+from compiler.compile.transforms.links import Routes, on_site
 from compiler.load import yamlsafe
 from compiler.load.sources import Post
 from compiler.model.diagnostics import Diagnostic, Severity, diag
@@ -532,9 +534,6 @@ def site_path(url_path: str) -> str:
 def book_routes(loaded, drafts: list, problems: list[Diagnostic]):
     """The routes of every chapter (its permalinks, file path, slugs, anchors), and for each draft its
     address on the blog (`original`) and its byline. Drafts are updated in place."""
-    from compiler.compile.transforms.anchors import heading_aliases, written_ids
-    from compiler.compile.transforms.links import Routes, on_site
-
     m, root = loaded.manifest, loaded.root
     options = m.site
     site, found = load_site(root, options.engine if options else "auto", options.config if options else None,
