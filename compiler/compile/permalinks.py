@@ -120,7 +120,7 @@ def load_site(root: Path, engine: str = "auto", config: str | None = None, perma
 def detect(root: Path) -> tuple[str, str | None]:
     """The engine that built the blog in `root`, and its config file (relative), if any."""
     for name in ZOLA_CONFIGS:
-        if (root / name).is_file() and _is_zola(root / name):
+        if (root / name).is_file() and _is_zola(_read_text(root, name)):
             return "zola", name
     if (root / "content").is_dir():
         found = _first_config(root, "hugo")
@@ -138,11 +138,16 @@ def _first_config(root: Path, engine: str) -> str | None:
     return next((n for n in names if (root / n).is_file()), None)
 
 
-def _is_zola(path: Path) -> bool:
+def _read_text(root: Path, name: str) -> str:
+    """A file of the book folder as text ("" when it is missing, unreadable or outside the folder)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return False
+        path = confine(root, name)
+        return path.read_text(encoding="utf-8-sig", errors="replace") if path.is_file() else ""
+    except (OutsideBook, OSError):
+        return ""
+
+
+def _is_zola(text: str) -> bool:
     return re.search(r"^\s*base_url\s*=", text, re.MULTILINE) is not None
 
 
@@ -501,10 +506,7 @@ def _eleventy(post: Post, rel: str, site: Site) -> tuple[str | None, list[str]]:
 
 def _eleventy_input(site: Site) -> str | None:
     for name in ELEVENTY_MARKERS:
-        try:
-            text = (site.root / name).read_text(encoding="utf-8", errors="replace") if (site.root / name).is_file() else ""
-        except OSError:
-            continue
+        text = _read_text(site.root, name)
         found = re.search(r"""\binput\s*:\s*["']([^"']+)["']""", text)
         if found:
             return found[1].strip("./").strip("/") or None

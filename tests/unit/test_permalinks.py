@@ -155,3 +155,27 @@ def test_without_site_url_absolute_links_to_posts_are_counted(routes, tmp_path):
     assert resolve_link("https://blog.test/2023/01/30/a.html", ctx).url == "https://blog.test/2023/01/30/a.html"
     resolve_link("https://github.com/rust-lang/a", ctx)
     assert routes.suspects == {"https://blog.test/": 1}
+
+
+def test_site_files_outside_the_book_folder_are_not_read(tmp_path):
+    outside = tmp_path / "outside.toml"
+    outside.write_text('base_url = "https://evil.test"\n', encoding="utf-8")
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "config.toml").symlink_to(outside)
+    assert load_site(book)[0].engine == "plain"
+    site, problems = load_site(book, "zola", "../outside.toml")
+    assert site.config == {} and [p.code for p in problems] == ["CB131"] and "outside the book folder" in problems[0].message
+
+
+def test_manifest_site_options_are_checked(tmp_path):
+    from compiler.load.manifest import load_manifest
+    from compiler.model.diagnostics import FatalError
+    manifest = tmp_path / "book.yml"
+    manifest.write_text("title: T\nchapters: []\nsite: {engine: wordpress, permalink: /:title/}\nbylines: false\n", encoding="utf-8")
+    with pytest.raises(FatalError) as err:
+        load_manifest(manifest)
+    assert "book.yml:3: site.engine" in str(err.value)
+    manifest.write_text("title: T\nchapters: []\nsite: {engine: hugo, config: hugo.toml}\nbylines: false\n", encoding="utf-8")
+    m = load_manifest(manifest).manifest
+    assert (m.site.engine, m.site.config, m.bylines) == ("hugo", "hugo.toml", False)
