@@ -9,10 +9,10 @@ headings, and the ids of its raw-HTML anchors, which `scope_raw_ids` renames in 
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
-from compiler.compile.transforms import ATTR_INDEX, attr_of
 
 _TAG = re.compile(r"<([A-Za-z][\w-]*)(\s[^<>]*?)?(/?)>")
 _ID_ATTR = re.compile(r"""(\s)(id|name)(\s*=\s*)(["'])(.*?)\4""", re.IGNORECASE | re.DOTALL)
@@ -47,34 +47,28 @@ def heading_aliases(headings, idmap: dict[str, str]) -> dict[str, str]:
     return out
 
 
+_RAW_JSON = re.compile(r'\{"t": "Raw(?:Block|Inline)", "c": \["(?:html|html4|html5)", ("(?:[^"\\]|\\.)*")\]\}', re.IGNORECASE)
+_ATTR_JSON = re.compile(r'\[\["((?:[^"\\]|\\.)+)", \[')
+
+
 def written_ids(blocks: list, slug: str) -> dict[str, str]:
     """Ids the author gave elements other than headings: `{#id}` attributes and raw HTML `id` or
-    `<a name>`, each mapped to its book-wide spelling `<slug>--<id>`."""
+    `<a name>`, each mapped to its book-wide spelling `<slug>--<id>`.
+
+    The AST is searched as JSON text (one C-speed pass instead of a walk of every element); heading
+    ids are already `<slug>--…` by now, so only the author's own ids are left unscoped."""
+    text = json.dumps(blocks, ensure_ascii=False)
     found: dict[str, str] = {}
-
-    def visit(node):
-        if isinstance(node, dict):
-            kind = node.get("t")
-            if kind in ("RawBlock", "RawInline"):
-                fmt, text = node["c"]
-                if fmt.lower() in ("html", "html5", "html4"):
-                    for tag in _TAG.finditer(text):
-                        for m in _ID_ATTR.finditer(tag[2] or ""):
-                            if m[2].lower() == "id" or tag[1].lower() == "a":
-                                found.setdefault(m[5], scoped(m[5], slug))
-                return
-            if kind in ATTR_INDEX and kind != "Header":
-                ident = attr_of(node)[0]
-                if ident:
-                    found.setdefault(ident.removeprefix(slug + "--"), scoped(ident, slug))
-            for value in node.values():
-                if isinstance(value, (list, dict)):
-                    visit(value)
-        elif isinstance(node, list):
-            for item in node:
-                visit(item)
-
-    visit(blocks)
+    for m in _ATTR_JSON.finditer(text):
+        ident = json.loads(f'"{m[1]}"')
+        if not ident.startswith(slug + "--"):
+            found.setdefault(ident, scoped(ident, slug))
+    for m in _RAW_JSON.finditer(text):
+        raw = json.loads(m[1])
+        for tag in _TAG.finditer(raw):
+            for a in _ID_ATTR.finditer(tag[2] or ""):
+                if a[2].lower() == "id" or tag[1].lower() == "a":
+                    found.setdefault(a[5], scoped(a[5], slug))
     return found
 
 
