@@ -22,7 +22,7 @@ from lxml import etree
 from pydantic import Field
 
 from compiler.backends import BackendOptions, BuildContext
-from compiler.model.book import Book, Chapter
+from compiler.model.book import Book, Chapter, byline
 from compiler.model.diagnostics import Severity, diag
 from compiler.build.output import atomic_path
 from compiler.compile.pandoc import run_pandoc
@@ -104,7 +104,10 @@ def chapter_blocks(chapter: Chapter, depth: int, book: Book, ctx: BuildContext) 
         body = walk(body, {"Image": lambda el: embed_image(el, chapter, book, ctx)})
     if depth:
         body = walk(body, {"Header": lambda el: _deeper(el, depth)})
-    return [PAGE_BREAK, header(1 + depth, chapter.slug, text_inlines(chapter.title)), *body]
+    names = byline(chapter, book.meta.language)
+    line = [{"t": "Div", "c": [["", ["byline"], [["custom-style", "Byline"]]], [{"t": "Para", "c": text_inlines(names)}]]}] \
+        if names else []
+    return [PAGE_BREAK, header(1 + depth, chapter.slug, text_inlines(chapter.title)), *line, *body]
 
 
 def _deeper(element: dict, depth: int) -> dict:

@@ -182,7 +182,7 @@ def make_plan(blog: Blog, chosen: Series, wanted: list[str], target: Path) -> Pl
     fields = {
         "title": Value(title, title_note + "; change it"),
         "subtitle": Value("A subtitle", "optional", commented=True),
-        "authors": guess_authors(chosen.posts, site.author, config),
+        "authors": guess_authors(chosen.posts, site.author, config, site.title),
         "language": guess_language(site.language, config),
         "site_url": guess_site_url(site.url, config),
         "description": Value(site.description, f"from {config}") if chosen.kind == "all" and site.description
@@ -195,7 +195,7 @@ def make_plan(blog: Blog, chosen: Series, wanted: list[str], target: Path) -> Pl
                 tuple(exclusions(book_root, blog.folder, blog.skipped, blog.root)), fields)
 
 
-def guess_authors(posts, site_author: str | None, config: str | None) -> Value:
+def guess_authors(posts, site_author: str | None, config: str | None, site_title: str | None = None) -> Value:
     counts = Counter(name for post in posts for name in dict.fromkeys(post_authors(post)))
     ranked = [name for name, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))]
     if not ranked:
@@ -206,7 +206,10 @@ def guess_authors(posts, site_author: str | None, config: str | None) -> Value:
         return Value(ranked, "from `author` in the posts' front matter")
     if site_author:
         return Value([site_author], f"from {config}; {len(ranked)} people wrote these posts")
-    return Value(ranked[:3], f"the 3 most frequent of {len(ranked)} authors in the posts' front matter")
+    byline = f"{len(ranked)} people wrote these posts; each chapter shows its own author under its title"
+    if site_title:
+        return Value([site_title], f"the blog's name, from {config}: {byline}")
+    return Value(["Editor Name"], f"a placeholder for the editor's (or the blog's) name: {byline}")
 
 
 def guess_language(language: str | None, config: str | None) -> Value:
@@ -298,6 +301,8 @@ def report(err: Console, plan: Plan, target: Path) -> None:
     err.print(f"[bold]Wrote[/] {escape(str(name))}: “{escape(str(fields['title'].value))}”, {_posts(len(plan.chosen.posts))}"
               + (f" tagged {escape(', '.join(plan.tags))}" if plan.tags else "") + ", in date order.")
     err.print(escape(f"Guessed: {', '.join(guessed)}. To fill in (commented out): {', '.join(todo) or 'nothing'}."))
+    if "people wrote these posts" in fields["authors"].note:
+        err.print(escape(f"Authors: {fields['authors'].value[0]} ({fields['authors'].note})."))
     if plan.exclude:
         err.print(f"Left out {len(plan.exclude)} Markdown file(s) that are not posts (series.exclude in the manifest).")
     err.print(escape(f"Next: chapbook check {name} && chapbook build {name}"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compiler.compile import lint, pandoc, rendering, repeated
+from compiler.compile import lint, pandoc, permalinks, rendering, repeated
 from compiler.compile.drafts import Draft, apply_draft_policy, dedupe_slugs, parse, too_deep
 from compiler.compile.linking import link_context
 from compiler.compile.selection import naive_utc, select
@@ -46,7 +46,6 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
     drafts, found = apply_draft_policy(loaded, drafts)
     problems += found
     problems += dedupe_slugs(drafts)
-    routes = Routes()
     taken: set[str] = set()
     for d in drafts:
         d.slug = unique_id(d.slug, taken)
@@ -56,11 +55,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
         except RecursionError:
             problems.append(too_deep(d))
             d.blocks, d.idmap, d.headings = assign_ids([], d.slug, taken)
-        post = d.entry.post
-        names = [d.slug, post.slug, post.rel, relative(root, post.path.parent) + "/" + post.slug, *post.aliases]
-        if post.date:
-            names += [f"{post.date:%Y/%m/%d}/{post.slug}", f"{post.date:%Y/%m}/{post.slug}", f"{post.date:%Y}/{post.slug}"]
-        routes.add(d.slug, names, d.idmap)
+    routes = permalinks.book_routes(loaded, drafts, problems)
     body_entries = [d for d in drafts if d.entry.kind == "chapter"]
     cover = _cover_file(loaded)
     if m.cover and cover is None:
@@ -71,6 +66,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
     contexts = [link_context(d, loaded, routes) for d in drafts]
     rendered = rendering.render(drafts, contexts, say, html=render, cache=cache)
     problems += rendered.problems
+    problems += permalinks.suspects_report(loaded, routes)
     chapters = [to_chapter(d, blocks, html) for d, blocks, html in zip(drafts, rendered.blocks, rendered.html)]
     book = Book(
         meta=metadata(loaded, [c for c in chapters if c.kind == "chapter"], cover),
@@ -89,7 +85,8 @@ def to_chapter(d: Draft, blocks: list, html: str) -> Chapter:
     return Chapter(
         slug=d.slug, title=d.title, source=post.rel, kind=d.entry.kind, date=post.date, tags=post.tags,
         description=post.description, ast={"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": blocks},
-        html=html, headings=tuple(d.headings), draft=bool(d.unfinished),
+        html=html, headings=tuple(d.headings), draft=bool(d.unfinished), authors=d.byline, url=d.original,
+        anchors=tuple(sorted(set(d.idmap.values()) - {h.id for h in d.headings})),
     )
 
 
@@ -132,5 +129,6 @@ def metadata(loaded: LoadedManifest, chapters: list[Chapter], cover: Path | None
         title=m.title, subtitle=m.subtitle, authors=tuple(m.authors), language=m.language,
         identifier=m.book_identifier, date=date, modified=build_time(), publisher=m.publisher, rights=m.rights,
         description=m.description, subjects=subjects, cover=cover,
+        contributors=tuple(dict.fromkeys(a for c in chapters for a in c.authors)),
         site_url=m.site_url, series=m.series.name if m.series else None, slug=_file_slug(m.title),
     )

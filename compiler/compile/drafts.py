@@ -29,6 +29,8 @@ class Draft:
     headings: list[Heading]
     idmap: dict[str, str]
     unfinished: str = ""        # why the post looks unfinished ("" when it does not)
+    original: str | None = None      # the post's address on the blog, when its permalink is known
+    byline: tuple[str, ...] = ()     # the post's authors, when they are not the book's
 
 
 def _reader_format(flavor: str) -> str:

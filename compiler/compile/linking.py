@@ -8,6 +8,7 @@ from pathlib import Path
 
 from compiler.compile.drafts import Draft, too_deep
 from compiler.compile.transforms import ATTR_INDEX, attr_of, walk, with_attr
+from compiler.compile.transforms.anchors import scope_raw_ids
 from compiler.compile.transforms.links import LinkContext, Routes, resolve_image, resolve_link
 from compiler.compile.transforms.sanitize import clean_attr, is_dangerous
 from compiler.load.manifest import LoadedManifest
@@ -82,7 +83,8 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
             return []
         if is_dangerous(text):
             report("CB112", text.strip().split("\n")[0][:40], f"raw HTML with script-like content sanitised: {text.strip()[:60]!r}")
-        return None
+        scoped = scope_raw_ids(text, d.slug)
+        return None if scoped == text else {"t": el["t"], "c": [fmt, scoped]}
 
     handlers = {
         "Link": link, "Image": image, "RawBlock": raw, "RawInline": raw,

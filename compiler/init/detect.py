@@ -220,7 +220,7 @@ def _site_values(data: dict, name: str, engine: str) -> SiteConfig:
     """The values Chapbook can use, from Hugo, Jekyll, Hexo or Eleventy spellings."""
     params = data.get("params") if isinstance(data.get("params"), dict) else {}
     if engine == "hugo":
-        url = _text(data.get("baseURL") or data.get("baseurl"))
+        url = _text(data.get("baseURL") or data.get("baseurl") or data.get("base_url"))   # Zola: base_url
     else:   # Jekyll: url + baseurl; Hexo and Eleventy: url
         url = _text(data.get("url"))
         if url and _text(data.get("baseurl")):

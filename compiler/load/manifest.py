@@ -39,6 +39,14 @@ class Series(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class SiteSettings(_Strict):
+    engine: Literal["auto", "jekyll", "hugo", "zola", "eleventy", "plain"] = Field(
+        "auto", description="The engine that builds the blog, whose permalink rules map links to chapters")
+    config: str | None = Field(None, description="The site config (relative to the book folder); default: the engine's")
+    permalink: str | None = Field(None, description="The posts' permalink pattern (Jekyll/Hugo placeholders), "
+                                                    "overriding the engine's")
+
+
 class Part(_Strict):
     title: str
     chapters: list[str]
@@ -101,6 +109,8 @@ class Manifest(_Strict):
     description: str | None = None
     cover: str | None = None
     site_url: str | None = None
+    site: SiteSettings | None = None
+    bylines: bool = True
     chapters: list[str] | None = None
     parts: list[Part] | None = None
     series: Series | None = None

@@ -26,6 +26,9 @@ class Chapter:
     html: str                       # sanitised HTML fragment of the body (headings from h2)
     headings: tuple[Heading, ...]   # the body's outline, levels as rendered (title = 1)
     draft: bool = False
+    authors: tuple[str, ...] = ()   # the byline: the post's authors when they are not the book's
+    url: str | None = None          # the post's address on the blog, when its permalink is known
+    anchors: tuple[str, ...] = ()   # ids the author gave other elements than headings (raw HTML, {#id})
 
     @cached_property
     def ids(self) -> tuple[str, ...]:
@@ -57,6 +60,7 @@ class Metadata:
     site_url: str | None
     series: str | None
     slug: str                       # file name for outputs
+    contributors: tuple[str, ...] = ()   # authors of chapters who are not the book's authors
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ class Book:
             owner[chapter.slug] = chapter.slug
             for heading in chapter.headings:
                 owner[heading.id] = chapter.slug
+            for ident in chapter.anchors:
+                owner.setdefault(ident, chapter.slug)
         for part in self.parts:
             if part.slug:
                 owner[part.slug] = part.slug
@@ -119,3 +125,16 @@ def shorten(text: str, limit: int) -> str:
     if " " in cut and not text[limit - 1].isspace():
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:.-\u2013\u2014") + "\u2026"
+
+
+def byline(chapter: Chapter, language: str) -> str | None:
+    """The chapter's authors as one line in the book's language ("A, B and C"), or None."""
+    if not chapter.authors:
+        return None
+    from babel import Locale, UnknownLocaleError
+    from babel.lists import format_list
+    try:
+        locale = Locale.parse(language.replace("-", "_"))
+    except (ValueError, UnknownLocaleError):
+        locale = Locale.parse("en")
+    return format_list(list(chapter.authors), locale=locale)

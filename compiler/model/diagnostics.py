@@ -43,6 +43,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB121": (Severity.WARNING, "control characters removed (not allowed in EPUB or HTML)"),
     "CB122": (Severity.WARNING, "a front-matter key given twice: the last one is used"),
     "CB123": (Severity.WARNING, 'a front-matter value of the wrong kind (draft: "false"): ignored'),
+    "CB128": (Severity.WARNING, "a link that could be two or more posts of the book: kept as it was"),
+    "CB129": (Severity.INFO, "posts whose address on the blog is not known: no \"Read the original post\" link"),
+    "CB130": (Severity.WARNING, "links that look like posts of this book on a site: set site_url"),
+    "CB131": (Severity.WARNING, "the site config cannot be read: the engine's default permalinks are used"),
     "CB135": (Severity.INFO, "a block repeated across posts (series blurb, subscribe block) that no boilerplate rule removes"),
     "CB145": (Severity.INFO, "build cache entry unreadable or damaged: ignored and computed again"),
     # Backends (reserved ranges: EPUB CB21x, PDF CB22x, HTML CB23x, plugins CB29x)

@@ -16,7 +16,7 @@ from lxml import etree
 from compiler.backends.epub.links import clean_url, fragment_of, xml_id
 from compiler.backends.epub.surgery import remove
 from compiler.backends.epub.xhtml import EPUB_TYPE, OPS, Fixes, Tree, parse_fragment, serialise_content
-from compiler.model.book import Chapter
+from compiler.model.book import Chapter, byline
 from compiler.support.urls import SCHEME as _SCHEME
 
 TEXT_DIR = "text"
@@ -56,8 +56,9 @@ class Report:
     fixes: Fixes = field(default_factory=Fixes)
 
 
-def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[str], report: Report) -> str:
-    """The chapter as a `<section>`: h1 title (id = slug), body, footnotes as asides."""
+def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[str], report: Report,
+                    language: str = "en") -> str:
+    """The chapter as a `<section>`: h1 title (id = slug), its byline, body, footnotes as asides."""
     ident = xml_id(chapter.slug)
     taken.add(ident)                            # before the body, so a raw id cannot take it
     tree = parse_fragment(chapter.html, taken)
@@ -67,7 +68,8 @@ def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[st
     role = ' role="doc-chapter"' if chapter.kind == "chapter" else ""
     return (f'<section epub:type="{SECTION_TYPES[chapter.kind]}"{role} class="{chapter.kind}" '
             f'aria-labelledby="{ident}"><h1 id="{ident}">{escape(chapter.title, quote=False)}</h1>'
-            f"{serialise_content(tree.root)}</section>")
+            + (f'<p class="byline">{escape(names, quote=False)}</p>' if (names := byline(chapter, language)) else "")
+            + f"{serialise_content(tree.root)}</section>")
 
 
 def part_section(title: str, slug: str, taken: set[str]) -> str:

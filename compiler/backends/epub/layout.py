@@ -133,7 +133,8 @@ class Pages:
     def _section(self, unit: Unit, file: str, taken: set[str]) -> str:
         if unit.part is not None:
             return part_section(unit.part.title or "", unit.key, taken)
-        return chapter_section(unit.chapter, self.place, file, taken, self.reports.get(unit.chapter))
+        return chapter_section(unit.chapter, self.place, file, taken, self.reports.get(unit.chapter),
+                               self.book.meta.language)
 
 
 BODY_TYPES = {"front": "frontmatter", "chapter": "bodymatter", "back": "backmatter"}

@@ -111,6 +111,9 @@ def _metadata(book: epub.EpubBook, m: Metadata, a11y: Accessibility) -> None:
     book.add_metadata("DC", "language", m.language)
     for n, author in enumerate(m.authors, start=1):
         book.add_author(author, role="aut", uid=f"creator{n}")
+    for n, name in enumerate(m.contributors, start=1):   # the chapters' authors
+        book.add_metadata("DC", "contributor", name, {"id": f"contributor{n}"})
+        book.add_metadata(None, "meta", "aut", {"refines": f"#contributor{n}", "property": "role", "scheme": "marc:relators"})
     for name, value in (("date", m.date), ("description", m.description), ("publisher", m.publisher),
                         ("rights", m.rights)):
         if value and value.strip():

@@ -16,9 +16,10 @@ POST_URL_FIELDS = ("slug", "yyyy", "mm", "dd")
 class HtmlOptions(BackendOptions):
     mode: Literal["site", "single"] = Field(
         "site", description="site: an index page and one page per chapter; single: one self-contained file")
-    post_url: str = Field(
-        "{slug}", description="Where each post lives on the blog, relative to site_url (or absolute). "
-                              "Placeholders: {slug}, {yyyy}, {mm}, {dd} (the post's date)")
+    post_url: str | None = Field(
+        None, description="Where each post lives on the blog, relative to site_url (or absolute). "
+                          "Placeholders: {slug}, {yyyy}, {mm}, {dd} (the post's date). Default: the "
+                          "post's permalink by the blog engine's rules (none when unknown)")
     base_url: str | None = Field(
         None, description="Where this folder will be published (absolute http(s) URL), for sitemap.xml "
                           "and Open Graph; default: site_url + the book's slug + '/'")
@@ -29,8 +30,10 @@ class HtmlOptions(BackendOptions):
 
     @field_validator("post_url")
     @classmethod
-    def _post_url(cls, v: str) -> str:
+    def _post_url(cls, v: str | None) -> str | None:
         """Refuse unknown placeholders now rather than fail half-way through a build."""
+        if v is None:
+            return v
         try:
             v.format(**{name: "x" for name in POST_URL_FIELDS})
         except (KeyError, IndexError, ValueError) as exc:

@@ -39,7 +39,7 @@ def write_single(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Pa
     for i, chapter in enumerate(plan.chapters):
         page = PageContext(plan, "", chapter, urls.original_url(book, chapter, options), images, book.network)
         _, nxt = plan.neighbours(i)
-        chapters.append(chapter_view(page, ids, part_of.get(chapter.slug), ctx, next=nxt,
+        chapters.append(chapter_view(page, ids, part_of.get(chapter.slug), ctx, book.meta.language, next=nxt,
                                      part_start=first_of_part.get(chapter.slug)))
 
     groups, before, after = toc_window(plan, None, len(plan.entries) or 1)

@@ -45,7 +45,7 @@ def write_site(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Path
         entry = plan.entries[i]
         original = urls.original_url(book, chapter, options)
         page = PageContext(plan, entry.file, chapter, original, {h: h for h in images}, book.network)
-        view = chapter_view(page, page_ids() | {chapter.slug}, part_of.get(chapter.slug), ctx)
+        view = chapter_view(page, page_ids() | {chapter.slug}, part_of.get(chapter.slug), ctx, book.meta.language)
         canonical = original or urls.page_url(base, entry.file)
         head = Head(f"{chapter.title} · {book.meta.title}", chapter.title, description(chapter, book.meta.description),
                     canonical, "article", canonical, base + cover if base and cover else None,

@@ -19,7 +19,7 @@ from compiler.backends.html.css import with_theme_toggle
 from compiler.backends.html.fragments import Findings, PageContext, rewrite
 from compiler.backends.html.plan import TocEntry, TocGroup
 from compiler.backends.html.search import plain_text
-from compiler.model.book import Chapter
+from compiler.model.book import Chapter, byline
 from compiler.model.diagnostics import diag
 from compiler.support.locales import long_date, translator
 from compiler.load.theme import Theme, read_theme_text
@@ -65,6 +65,7 @@ class ChapterView:
     original: str | None
     content: Markup
     next: TocEntry | None = None
+    byline: str | None = None
     part_start: TocGroup | None = None
 
 
@@ -132,14 +133,14 @@ def locale(language: str) -> str:
 
 
 def chapter_view(page: PageContext, ids: set[str], part: str | None, ctx: BuildContext,
-                 **extra) -> ChapterView:
+                 language: str = "en", **extra) -> ChapterView:
     """The chapter's view, its HTML rewritten for the page; problems become diagnostics."""
     chapter = page.chapter
     html, found = rewrite(chapter.html, page, ids)
     report(chapter, found, page.original is not None, ctx)
     date_iso = f"{chapter.date:%Y-%m-%d}" if chapter.date else None
     return ChapterView(chapter.slug, chapter.title, chapter.kind, part, date_iso, page.original,
-                       Markup(html), **extra)
+                       Markup(html), byline=byline(chapter, language), **extra)
 
 
 def report(chapter: Chapter, found: Findings, has_original: bool, ctx: BuildContext) -> None:

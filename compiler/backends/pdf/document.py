@@ -11,7 +11,7 @@ from compiler.backends.pdf.chapters import BookIds, prepare_chapter
 from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL
 from compiler.backends.pdf.options import PdfOptions, font_points, options_css, page_margins, page_size_mm
 from compiler.backends.pdf.outline import toc_entries, toc_tree
-from compiler.model.book import Book, shorten
+from compiler.model.book import Book, byline, shorten
 from compiler.support.locales import long_date, words
 from compiler.support.paths import relative
 from compiler.load.theme import Theme
@@ -48,7 +48,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
         if deep:
             flattened[chapter.source] = deep
         blocks.append({"kind": kind, "id": chapter.slug, "title": chapter.title, "level": marks[chapter.slug].level,
-                       "running": shorten(chapter.title, fit),
+                       "running": shorten(chapter.title, fit), "byline": byline(chapter, book.meta.language),
                        "date": chapter.date.strftime("%Y-%m-%d") if chapter.date else None, "html": Markup(html),
                        "body_start": first_body and kind != "front"})
         if kind != "front":

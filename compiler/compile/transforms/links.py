@@ -35,28 +35,79 @@ def route_key(path: str) -> str:
 
 @dataclass
 class Routes:
-    """How posts can be addressed: route keys -> chapter slug, and each chapter's id map."""
-    keys: dict[str, str] = field(default_factory=dict)
+    """How posts can be addressed, and each chapter's id map.
+
+    `keys`: the URLs the blog serves a post at (its permalinks, aliases, redirects) and its file's
+    path; `weak`: its bare slug (a link `/slug`); `words`: the slugs a dated URL may end with, for
+    blogs whose permalink rule is not known (`/any/prefix/2023/01/30/slug.html`). A key that two
+    chapters share is ambiguous: `lookup` then names both, and picks neither."""
+    keys: dict[str, list[str]] = field(default_factory=dict)
+    weak: dict[str, list[str]] = field(default_factory=dict)
+    words: dict[str, list[tuple[str, tuple[int, int, int] | None]]] = field(default_factory=dict)
     slugs: set[str] = field(default_factory=set)
+    labels: dict[str, str] = field(default_factory=dict)
     idmaps: dict[str, dict[str, str]] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
+    pages: dict[str, str] = field(default_factory=dict)        # chapter -> its canonical path on the blog
+    suspects: dict[str, int] | None = None   # without site_url: site -> absolute links to posts of the book
 
-    def add(self, slug: str, names: list[str], idmap: dict[str, str]) -> None:
+    def add(self, slug: str, names: list[str], idmap: dict[str, str], weak: tuple[str, ...] = (),
+            words: tuple[str, ...] = (), date=None, label: str | None = None) -> None:
         self.slugs.add(slug)
+        self.labels[slug] = label or slug
         self.idmaps[slug] = idmap
         self.ids.update(idmap.values())
         self.ids.add(slug)
-        for name in names:
-            self.keys.setdefault(route_key(name), slug)
+        for table, items in ((self.keys, names), (self.weak, weak)):
+            for name in items:
+                found = table.setdefault(route_key(name), [])
+                if slug not in found:
+                    found.append(slug)
+        day = (date.year, date.month, date.day) if date is not None else None
+        for word in dict.fromkeys(w.lower() for w in words if w):
+            self.words.setdefault(word, []).append((slug, day))
 
     def find(self, path: str) -> str | None:
+        return self.lookup(path)[0]
+
+    def lookup(self, path: str) -> tuple[str | None, tuple[str, ...]]:
+        """The chapter `path` addresses, or (None, the chapters it could be) when it is ambiguous."""
         key = route_key(path)
-        if key in self.keys:
-            return self.keys[key]
         segments = key.split("/")
-        if len(segments) > 1 and all(_DATEISH.match(s) or s in _FOLDERS for s in segments[:-1]):
-            return self.keys.get(segments[-1])
-        return None
+        tries = [self.keys.get(key)]
+        if len(segments) == 1:
+            tries.append(self.weak.get(key))
+        for found in tries:
+            if found:
+                return (found[0], ()) if len(found) == 1 else (None, tuple(found))
+        last, before = segments[-1], segments[:-1]
+        day = _date_before(before)
+        if day:   # a dated URL: the post of that slug and date (or an undated one), never another date's
+            entries = self.words.get(last, [])
+            found = list(dict.fromkeys(s for s, d in entries if d and d[:len(day)] == day)) \
+                or list(dict.fromkeys(s for s, d in entries if d is None))
+            if not found:
+                return None, ()
+            return (found[0], ()) if len(found) == 1 else (None, tuple(found))
+        if before and all(_DATEISH.match(s) or s in _FOLDERS for s in before):
+            found = self.keys.get(last) or self.weak.get(last) or []
+            if found:
+                return (found[0], ()) if len(found) == 1 else (None, tuple(found))
+        return None, ()
+
+
+def _date_before(segments: list[str]) -> tuple[int, ...]:
+    """The date (year, month, day; or a prefix of it) that the URL's last folders spell, if any."""
+    tail = []
+    for s in reversed(segments[-3:]):
+        if not re.fullmatch(r"\d{1,4}", s):
+            break
+        tail.insert(0, s)
+    while tail and len(tail[0]) != 4:
+        tail.pop(0)
+    if not tail:
+        return ()
+    return tuple(int(x) for x in tail)
 
 
 @dataclass(frozen=True)
@@ -67,6 +118,15 @@ class LinkContext:
     routes: Routes
     site_url: str | None
     network: bool
+
+    @property
+    def page(self) -> str | None:
+        """The post's own address on the blog (site-relative), when its permalink is known."""
+        return self.routes.pages.get(self.slug)
+
+    @property
+    def suspects(self) -> dict | None:
+        return self.routes.suspects
 
 
 @dataclass(frozen=True)
@@ -89,35 +149,75 @@ def resolve_link(url: str, ctx: LinkContext) -> LinkOutcome:
     if scheme:
         if scheme not in SAFE_LINK_SCHEMES:
             return LinkOutcome(None, "CB112", f"link with unsafe scheme {scheme}: removed ({_short(raw)})")
-        if ctx.site_url and raw.lower().startswith(ctx.site_url.lower()):
-            inside = _in_book("/" + raw[len(ctx.site_url):], ctx)
-            if inside is not None:
-                return inside
+        if scheme in ("http", "https"):
+            return _absolute(raw, ctx)
         return LinkOutcome(raw)
     if raw.startswith("/"):
-        inside = _in_book(raw, ctx)
+        kept = on_site(ctx.site_url, raw) if ctx.site_url else None
+        inside = _in_book(_without_base(raw, ctx.site_url), ctx, kept) or _in_book(raw, ctx, kept)
         if inside is not None:
             return inside
         if ctx.site_url:
-            return LinkOutcome(on_site(ctx.site_url, raw))
+            return LinkOutcome(kept)
         return LinkOutcome(None, "CB110", f"site-relative link {raw} is not a post in this book and the manifest "
                                           "has no site_url: kept as plain text (set site_url to keep it as a link)")
     return _relative(raw, ctx)
 
 
+def same_site(url: str, site_url: str) -> bool:
+    """`url` is on the blog: same host (with or without `www.`), http or https, under its base path."""
+    a, b = urlsplit(url), urlsplit(site_url)
+    host = (a.hostname or "").lower().removeprefix("www.")
+    if host != (b.hostname or "").lower().removeprefix("www.") or a.port != b.port:
+        return False
+    base = b.path or "/"
+    return (a.path or "/").lower().startswith(base.lower()) or (a.path or "/") + "/" == base
+
+
+def _without_base(path: str, site_url: str | None) -> str:
+    """A site-relative path without the site's own base path (`/blog/2020/x` on https://a.test/blog/)."""
+    base = urlsplit(site_url).path.rstrip("/") if site_url else ""
+    if base and path.lower().startswith(base.lower() + "/"):
+        return path[len(base):]
+    return path
+
+
+def _absolute(raw: str, ctx: LinkContext) -> LinkOutcome:
+    parts = urlsplit(raw)
+    path = (parts.path or "/") + ("#" + parts.fragment if parts.fragment else "")
+    if ctx.site_url and same_site(raw, ctx.site_url):
+        inside = _in_book(_without_base(path, ctx.site_url), ctx, raw) or _in_book(path, ctx, raw)
+        if inside is not None:
+            return inside
+    elif not ctx.site_url and ctx.suspects is not None and parts.hostname and parts.path.strip("/").count("/"):
+        slug, _ = ctx.routes.lookup(parts.path)
+        if slug is not None:
+            site = f"https://{parts.hostname.lower()}/"
+            ctx.suspects[site] = ctx.suspects.get(site, 0) + 1
+    return LinkOutcome(raw)
+
+
 def _relative(raw: str, ctx: LinkContext) -> LinkOutcome:
     path, _, frag = raw.partition("#")
     try:
-        target = confine(ctx.root, path.split("?")[0], ctx.post_dir)
+        target = confine(ctx.root, unquote(path.split("?")[0]), ctx.post_dir)
         slug = ctx.routes.find(relative(ctx.root, target))
     except OutsideBook:
         slug = None
-    if slug is None:  # "../../2015/05/15/Slug.html" style permalinks
-        slug = ctx.routes.find(posixpath.normpath("/" + re.sub(r"^(\.\.?/)+", "", path)))
     if slug is not None:
         return _anchor(slug, frag, ctx, raw)
-    if ctx.site_url and raw.startswith("../"):  # climbs from a post's permalink to the site root
-        return LinkOutcome(on_site(ctx.site_url, re.sub(r"^(\.\./)+", "", raw)))
+    kept = on_site(ctx.site_url, re.sub(r"^(\.\./)+", "", raw)) if ctx.site_url and raw.startswith("../") else None
+    if ctx.page:   # relative to the post's own address on the blog
+        inside = _in_book(posixpath.normpath(urljoin(ctx.page, path)) + ("#" + frag if frag else ""), ctx,
+                          kept or (urljoin(on_site(ctx.site_url, ctx.page), raw) if ctx.site_url else None))
+        if inside is not None:
+            return inside
+    # "../../2015/05/15/Slug.html" style permalinks
+    inside = _in_book(posixpath.normpath("/" + re.sub(r"^(\.\.?/)+", "", path)) + ("#" + frag if frag else ""), ctx, kept)
+    if inside is not None:
+        return inside
+    if kept:  # climbs from a post's permalink to the site root
+        return LinkOutcome(kept)
     return LinkOutcome(None, "CB110", f"relative link {raw} is not a post in this book: kept as plain text"
                        + ("" if ctx.site_url else " (set site_url to link to the blog)"))
 
@@ -130,8 +230,15 @@ def on_site(site_url: str, path: str) -> str:
     return site_url + path.lstrip("/")
 
 
-def _in_book(path: str, ctx: LinkContext) -> LinkOutcome | None:
-    slug = ctx.routes.find(path)
+def _in_book(path: str, ctx: LinkContext, kept: str | None) -> LinkOutcome | None:
+    """The in-book link for a site path, None if it is not a post of the book; an ambiguous path
+    keeps its link to the blog (`kept`) with a warning naming the posts."""
+    slug, candidates = ctx.routes.lookup(unquote(path.split("#", 1)[0]))
+    if slug is None and candidates:
+        names = [ctx.routes.labels.get(c, c) for c in candidates]
+        return LinkOutcome(kept, "CB128", f"link {_short(path)} could be {len(names)} posts of this book: "
+                           f"{', '.join(names[:-1])} and {names[-1]}; kept as it was (link to the post's full "
+                           "address or its .md file to say which)")
     if slug is None:
         return None
     frag = path.split("#", 1)[1] if "#" in path else ""
