@@ -261,7 +261,7 @@ def _scalar(value) -> str:
 
 def write_manifest(target: Path, text: str, plan: Plan) -> None:
     """Validate the manifest (schema, then the posts it selects) and only then put it in place."""
-    from compiler.compile.assemble import select
+    from compiler.compile.selection import select
     from compiler.load.manifest import load_manifest
     from compiler.build.output import atomic_path
 
@@ -271,7 +271,7 @@ def write_manifest(target: Path, text: str, plan: Plan) -> None:
             loaded = load_manifest(tmp)
         except FatalError as exc:
             raise FatalError(f"internal error: the manifest init wrote is invalid ({exc}); please report it", 3) from None
-        selected = {e.post.path for e in select(loaded, [])}
+        selected = {e.post.path for e in select(loaded)[0]}
         expected = {p.path for p in plan.chosen.posts}
         if selected != expected:
             raise FatalError(f"internal error: the manifest selects {len(selected)} posts instead of "

@@ -49,6 +49,7 @@ class PdfBackend:
         assembled = assemble(book, options, ctx.theme)
         ctx.diagnostics.extend(prepare_diagnostics(book, assembled, shown))
         timeout = options.timeout or default_timeout(assembled.html)
+        target.parent.mkdir(parents=True, exist_ok=True)
         result = run_renderer(self.job(book, options, ctx, assembled, target), timeout)
         ctx.diagnostics.extend(render_diagnostics(book, result, shown))
         if "error" in result:   # an error: the build publishes nothing, the previous PDF stays
