@@ -62,3 +62,20 @@ def run_json(*args: str, cwd: Path | None = None):
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
+
+
+def chapter(slug: str, kind: str = "chapter", html: str = "", headings=()):
+    """A Chapter made directly (no pandoc): for unit tests of the model and the backends' pieces."""
+    from compiler.model.book import Chapter
+    return Chapter(slug, slug.title(), f"{slug}.md", kind, None, (), None, {}, html, tuple(headings))
+
+
+def book(front=(), parts=(), back=(), root: Path = Path("/book")):
+    """A Book made directly from chapters and parts (no pandoc, no manifest)."""
+    from datetime import datetime, timezone
+
+    from compiler.model.book import Book, Metadata
+    meta = Metadata(title="T", subtitle=None, authors=(), language="en", identifier="urn:x", date=None,
+                    modified=datetime(2024, 1, 1, tzinfo=timezone.utc), publisher=None, rights=None,
+                    description=None, subjects=(), cover=None, site_url=None, series=None, slug="t")
+    return Book(meta, root, tuple(front), tuple(parts), tuple(back))

@@ -276,7 +276,7 @@ def render(plan: Plan, target: Path) -> str:
 
 def write_manifest(target: Path, text: str, plan: Plan) -> None:
     """Validate the manifest (schema, then the posts it selects) and only then put it in place."""
-    from compiler.compile.assemble import select
+    from compiler.compile.selection import select
     from compiler.load.manifest import load_manifest
     from compiler.build.output import atomic_path
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from compiler.backends.html.plan import Plan
 from compiler.model.book import Chapter
-from compiler.support.urls import unique_id
+from compiler.support.urls import encode_url, unique_id
 
 _TAG = re.compile(r'<(/?)((?:a|img|td|th|col|pre|ol|time|del|ins|blockquote|q|acronym|center|strike|tt|h[1-6])'
                   r'(?=[\s/>])|[a-zA-Z][a-zA-Z0-9]*(?=[^>]*?\s(?:id|lang|dir|value)="))'
@@ -31,8 +31,6 @@ _LANG = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _PIXELS = re.compile(r"^\s*(\d+)(?:\.\d+)?\s*(?:px)?\s*$", re.I)
 _INT = re.compile(r"^\s*-?\d+\s*$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?)?$")
-_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_URL_SAFE = "!$%&'()*+,-./:;=@~_"
 WEB_SCHEMES = ("http", "https", "mailto", "tel", "ftp")
 RENAMED = {"acronym": "abbr", "center": "div", "strike": "s", "tt": "code"}
 INTERESTING = frozenset({"a", "img", "td", "th", "col", "pre", "ol", "li", "time", "del", "ins", "blockquote", "q",
@@ -159,13 +157,13 @@ def _href(url: str, state: _State) -> str | None:
         return _anchor(url[1:], state)
     scheme = urlsplit(url).scheme.lower() if ":" in url else ""
     if scheme in WEB_SCHEMES:
-        return clean_url(url)
+        return encode_url(url)
     if url.startswith("//"):
-        return clean_url("https:" + url)
+        return encode_url("https:" + url)
     if url in page.images and page.file:
         return url
     if page.original and not scheme:
-        return clean_url(urljoin(page.original, url))
+        return encode_url(urljoin(page.original, url))
     state.found.links.append(url)
     return None
 
@@ -182,22 +180,6 @@ def _anchor(fragment: str, state: _State) -> str | None:
     return None
 
 
-def clean_url(url: str) -> str:
-    """`url` with the characters an HTML checker refuses (spaces, brackets outside the host, quotes,
-    a stray `%`) percent-encoded; the host is left alone."""
-    url = _BAD_PERCENT.sub("%25", url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:   # e.g. an unbalanced "[" in the host
-        return quote(url, safe=_URL_SAFE)
-    path = quote(parts.path, safe=_URL_SAFE)
-    query = quote(parts.query, safe=_URL_SAFE + "?")
-    fragment = quote(parts.fragment, safe=_URL_SAFE + "?")
-    prefix = f"{parts.scheme}:" if parts.scheme else ""
-    prefix += f"//{parts.netloc}" if parts.netloc or url[len(prefix):].startswith("//") else ""
-    return prefix + path + (f"?{query}" if query or "?" in url.split("#", 1)[0] else "") + (f"#{fragment}" if fragment or "#" in url else "")
-
-
 # --- images -------------------------------------------------------------------------------------
 
 def _image(attrs: dict, state: _State) -> str | None:
@@ -208,12 +190,12 @@ def _image(attrs: dict, state: _State) -> str | None:
         attrs["src"] = page.images[src]
         return None
     scheme = urlsplit(src).scheme.lower() if ":" in src else ""
-    absolute = clean_url("https:" + src if src.startswith("//") else src) if scheme in ("http", "https") or src.startswith("//") else None
+    absolute = encode_url("https:" + src if src.startswith("//") else src) if scheme in ("http", "https") or src.startswith("//") else None
     if absolute and page.network:
         attrs["src"] = absolute
         return None
     if absolute is None and page.original and not scheme and src:
-        absolute = clean_url(urljoin(page.original, src))
+        absolute = encode_url(urljoin(page.original, src))
     state.found.images.append(src)
     label = html.escape((attrs.get("alt") or "").strip() or _file_name(src) or "image")
     if absolute and not state.in_link:
@@ -301,7 +283,7 @@ def _dated(attrs: dict) -> None:
 
 def _cite(attrs: dict) -> None:
     if attrs.get("cite") is not None:
-        attrs["cite"] = clean_url(attrs["cite"].strip())
+        attrs["cite"] = encode_url(attrs["cite"].strip())
 
 
 def _integer(attrs: dict, key: str, minimum: int | None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import urljoin
 from xml.sax.saxutils import escape
 
-from compiler.backends.html.fragments import clean_url
+from compiler.support.urls import encode_url
 from compiler.backends.html.options import HtmlOptions
 from compiler.backends.html.plan import INDEX, Plan
 from compiler.model.book import Book, Chapter
@@ -31,7 +31,7 @@ def original_url(book: Book, chapter: Chapter, options: HtmlOptions) -> str | No
         path = options.post_url.format_map(_Strict(fields))
     except KeyError:
         return None
-    return clean_url(urljoin(book.meta.site_url, path))
+    return encode_url(urljoin(book.meta.site_url, path))
 
 
 class _Strict(dict):

@@ -51,6 +51,7 @@ class PdfBackend:
         assembled = assemble(book, options, ctx.theme)
         ctx.diagnostics.extend(prepare_diagnostics(book, assembled, shown))
         timeout = options.timeout or default_timeout(assembled.html)
+        target.parent.mkdir(parents=True, exist_ok=True)
         job = self.job(book, options, ctx, assembled, target)
         ctx.diagnostics.extend(limit_diagnostics(job, shown))
         result = run_renderer(job, timeout)
