@@ -25,7 +25,7 @@ from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
 from compiler.compile.transforms.ids import Heading, assign_ids, local_id, unique
 from compiler.compile.transforms.links import LinkContext, Routes, resolve_image, resolve_link
-from compiler.compile.transforms.sanitize import clean_attr, clean_html, is_dangerous
+from compiler.compile.transforms.sanitize import clean_attr, clean_html, dropped_content, is_dangerous
 
 _GENERATED_IDS = re.compile(r'\b(id|href)="(#?)(fn\d+|fnref\d+(?:-\d+)?|footnotes|cb\d+(?:-\d+)?)"')
 _IMG_NO_ALT = re.compile(r"<img(?![^>]*\balt=)")
@@ -360,6 +360,9 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
             return []
         if is_dangerous(text):
             report("CB112", text.strip().split("\n")[0][:40], f"raw HTML with script-like content sanitised: {text.strip()[:60]!r}")
+        elif dropped_content(text):
+            tag = dropped_content(text)
+            report("CB140", f"<{tag}", f"raw HTML <{tag}> left out with its content (it would print as markup)")
         return None
 
     handlers = {
