@@ -24,6 +24,7 @@ from compiler.compile.transforms import ATTR_INDEX, attr_of, stringify, walk, wi
 from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
 from compiler.compile.transforms.ids import Heading, assign_ids, local_id, unique
+from compiler.compile.transforms.notes import tidy_notes
 from compiler.compile.transforms.links import LinkContext, Routes, resolve_image, resolve_link
 from compiler.compile.transforms.sanitize import clean_attr, clean_html, dropped_content, is_dangerous
 
@@ -369,7 +370,7 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
         "Link": link, "Image": image, "RawBlock": raw, "RawInline": raw,
         **{t: attrs for t in ATTR_INDEX if t not in ("Link", "Image")},
     }
-    return walk(d.blocks, handlers)
+    return tidy_notes(walk(d.blocks, handlers))
 
 
 # --- rendering ---------------------------------------------------------------------------------
