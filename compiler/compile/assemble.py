@@ -487,4 +487,5 @@ def metadata(loaded: LoadedManifest, chapters: list[Chapter], cover: Path | None
         identifier=m.book_identifier, date=date, modified=build_time(), publisher=m.publisher, rights=m.rights,
         description=m.description, subjects=subjects, cover=cover,
         site_url=m.site_url, series=m.series.name if m.series else None, slug=_file_slug(m.title),
+        edition=m.edition,
     )

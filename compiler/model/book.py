@@ -50,6 +50,7 @@ class Metadata:
     site_url: str | None
     series: str | None
     slug: str                       # file name for outputs
+    edition: str | None = None      # "Second edition", as the manifest gives it
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from compiler.backends.epub.links import clean_url, fragment_of, xml_id
 from compiler.backends.epub.surgery import remove
 from compiler.backends.epub.xhtml import EPUB_TYPE, OPS, Fixes, Tree, parse_fragment, serialise_content
 from compiler.model.book import Chapter
+from compiler.support.locales import long_date
 
 TEXT_DIR = "text"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
@@ -56,7 +57,8 @@ class Report:
     fixes: Fixes = field(default_factory=Fixes)
 
 
-def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[str], report: Report) -> str:
+def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[str], report: Report,
+                    language: str = "en") -> str:
     """The chapter as a `<section>`: h1 title (id = slug), body, footnotes as asides."""
     ident = xml_id(chapter.slug)
     taken.add(ident)                            # before the body, so a raw id cannot take it
@@ -66,8 +68,16 @@ def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[st
     report.fixes.merge(tree.fixes)
     role = ' role="doc-chapter"' if chapter.kind == "chapter" else ""
     return (f'<section epub:type="{SECTION_TYPES[chapter.kind]}"{role} class="{chapter.kind}" '
-            f'aria-labelledby="{ident}"><h1 id="{ident}">{escape(chapter.title, quote=False)}</h1>'
+            f'aria-labelledby="{ident}"><h1 id="{ident}">{escape(chapter.title, quote=False)}</h1>{_date(chapter, language)}'
             f"{serialise_content(tree.root)}</section>")
+
+
+def _date(chapter: Chapter, language: str) -> str:
+    """The chapter's date spelled out in the book's language, as in the PDF and the HTML."""
+    if chapter.kind != "chapter" or not chapter.date:
+        return ""
+    iso = f"{chapter.date:%Y-%m-%d}"
+    return f'<p class="chapter-date"><time datetime="{iso}">{escape(long_date(iso, language), quote=False)}</time></p>'
 
 
 def part_section(title: str, slug: str, taken: set[str]) -> str:

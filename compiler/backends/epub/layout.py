@@ -23,7 +23,7 @@ from compiler.backends.epub.content import (
 from compiler.backends.epub.outline import Entry
 from compiler.backends.epub.package import Document
 from compiler.model.book import Book, Chapter, Part
-from compiler.support.locales import words
+from compiler.support.locales import long_date, words
 
 STYLESHEET = "styles/book.css"
 TITLE_MARK, BODY_MARK = "\ue000chapbook:title\ue000", "\ue000chapbook:body\ue000"
@@ -75,6 +75,8 @@ class Pages:
         self.labels = {"contents": w["contents"], "cover": w["cover"], "titlepage": w["title_page"],
                        "start": w["start_of_content"], "landmarks": w["guide"]}
         self.frames: dict[str | None, tuple[str, str] | None] = {}
+        self.words = w
+        env.filters["long_date"] = lambda iso: long_date(iso, book.meta.language)
 
     def page(self, title: str, body: str, body_type: str | None) -> bytes:
         """A text document: the theme's `document.xhtml.j2` rendered once per kind of page with marks
@@ -97,7 +99,7 @@ class Pages:
         css = f"../{STYLESHEET}" if in_text else STYLESHEET
         page = self.env.get_template(template).render(
             lang=self.book.meta.language, title=title or self.book.meta.title, stylesheets=[css],
-            labels=self.labels, meta=self.book.meta, body_type=values.pop("body_type", None), **values)
+            labels=self.labels, words=self.words, meta=self.book.meta, body_type=values.pop("body_type", None), **values)
         return page.encode("utf-8")
 
     def cover(self, src: str, alt: str) -> Document:
@@ -132,7 +134,8 @@ class Pages:
     def _section(self, unit: Unit, file: str, taken: set[str]) -> str:
         if unit.part is not None:
             return part_section(unit.part.title or "", unit.key, taken)
-        return chapter_section(unit.chapter, self.place, file, taken, self.reports.get(unit.chapter))
+        return chapter_section(unit.chapter, self.place, file, taken, self.reports.get(unit.chapter),
+                                   self.book.meta.language)
 
 
 BODY_TYPES = {"front": "frontmatter", "chapter": "bodymatter", "back": "backmatter"}

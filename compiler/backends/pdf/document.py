@@ -13,7 +13,7 @@ from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL
 from compiler.backends.pdf.options import PdfOptions, font_points, options_css, page_margins, page_size_mm
 from compiler.backends.pdf.outline import toc_entries, toc_tree
 from compiler.model.book import Book, shorten
-from compiler.support.locales import words
+from compiler.support.locales import long_date, words
 from compiler.support.paths import relative
 from compiler.load.theme import Theme
 
@@ -57,7 +57,9 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
             first_body = False
     cover_url, cover_problem = _cover(book, options)
     meta = book.meta
-    template = theme.environment("pdf").get_template("book.html.j2")
+    env = theme.environment("pdf")
+    env.filters["long_date"] = lambda iso: long_date(iso, meta.language)
+    template = env.get_template("book.html.j2")
     html = template.render(
         book=book, meta=meta, blocks=blocks, toc=toc_tree(entries), stylesheet=STYLESHEET,
         layers=[f"{LAYER}?layer={index}" for index, _ in theme.layers("pdf/theme.css")],
@@ -65,7 +67,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
         recto=options.recto_chapters, has_parts=book.has_parts, generator=f"chapbook {__version__}",
         modified=meta.modified.strftime("%Y-%m-%dT%H:%M:%SZ"), keywords=", ".join(meta.subjects),
         book_running=shorten(meta.title, fit),
-        contents_title=words(meta.language)["contents"],
+        contents_title=words(meta.language)["contents"], words=words(meta.language),
     )
     start = next((b["id"] for b in blocks if b["body_start"]), None)
     return Assembled(html, start, flattened, cover_problem)
