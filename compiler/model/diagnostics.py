@@ -53,6 +53,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB221": (Severity.WARNING, "PDF: font not embedded or missing"),
     "CB230": (Severity.WARNING, "HTML: page problem"),
     "CB240": (Severity.WARNING, "DOCX: conversion problem"),
+    "CB250": (Severity.WARNING, "EPUB: the cover could not be typeset like the PDF's: a simpler cover is drawn"),
     "CB290": (Severity.WARNING, "backend plugin warning"),
 }
 
