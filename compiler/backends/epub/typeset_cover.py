@@ -28,7 +28,11 @@ def typeset_cover(book: Book, theme: Theme, size: tuple[int, int]) -> bytes:
 
     from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL, FetchPolicy, make_fetcher
 
-    section = theme.environment("pdf").get_template("cover.html.j2").render(meta=book.meta)
+    from compiler.backends.pdf.setting import tie_last_words
+
+    env = theme.environment("pdf")
+    env.filters["tie"] = tie_last_words
+    section = env.get_template("cover.html.j2").render(meta=book.meta)
     layers = "".join(f'<link rel="stylesheet" href="{THEME_URL}pdf/theme.css?layer={index}">'
                      for index, _ in theme.layers("pdf/theme.css"))
     page_css = (f"@page {{ size: {WIDTH_MM}mm {HEIGHT_MM}mm; margin: 0 }} "

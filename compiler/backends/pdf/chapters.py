@@ -13,6 +13,7 @@ from lxml import etree
 
 from compiler.backends.pdf.codelines import set_code_lines
 from compiler.backends.pdf.outline import TocEntry
+from compiler.backends.pdf.setting import set_chapter
 from compiler.model.book import Chapter
 from compiler.support.htmltree import remove_keep_tail
 
@@ -53,6 +54,7 @@ def prepare_chapter(chapter: Chapter, marks: dict[str, TocEntry], ids: BookIds, 
     _unique_ids(root, chapter.slug, ids)
     _drop_code_line_anchors(root)
     set_code_lines(root)
+    set_chapter(root)
     _footnotes_and_link_notes(root, link_notes)
     _fix_links(root, ids.known)
     _mark_headings(root, marks)

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from compiler import __version__
 from compiler.backends.pdf.chapters import BookIds, prepare_chapter
+from compiler.backends.pdf.setting import tie_last_words
 from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL
 from compiler.backends.pdf.options import PdfOptions, font_points, options_css, page_margins, page_size_mm
 from compiler.backends.pdf.outline import toc_entries, toc_tree
@@ -59,6 +60,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
     meta = book.meta
     env = theme.environment("pdf")
     env.filters["long_date"] = lambda iso: long_date(iso, meta.language)
+    env.filters["tie"] = tie_last_words
     template = env.get_template("book.html.j2")
     html = template.render(
         book=book, meta=meta, blocks=blocks, toc=toc_tree(entries), stylesheet=STYLESHEET,
