@@ -94,11 +94,13 @@ def image_name(index: int, source: str, media_type: str) -> str:
 
 def stylesheet(theme: Theme) -> bytes:
     """The theme's EPUB stylesheet, every `epub/theme.css` of the chain (the book's theme last),
-    then the shared syntax-highlighting palette."""
+    then the syntax-highlighting palette (`epub/highlight.css`, else the shared `common/` one)."""
     parts = [theme.read("epub/book.css")]   # theme files are confined by the lookup itself
     parts += [read_theme_text(path) for _, path in theme.layers("epub/theme.css")]
-    if theme.find("common/highlight.css"):
-        parts.append(theme.read("common/highlight.css"))
+    for name in ("epub/highlight.css", "common/highlight.css"):   # colours readable in night mode first
+        if theme.find(name):
+            parts.append(theme.read(name))
+            break
     return "\n".join(parts).encode("utf-8")
 
 
