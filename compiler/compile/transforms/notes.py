@@ -54,13 +54,16 @@ def _calls(value):
     changed = any(a is not b for a, b in zip(items, value))
     if any(_is_call(x) for x in items):
         out: list = []
+        edited = False
         for item in items:
             if _is_call(item):
                 while out and isinstance(out[-1], dict) and out[-1].get("t") in _SPACES and len(out) > 1:
                     out.pop()
+                    edited = True
                 if out and _is_call(out[-1]):
                     out.append({"t": "Superscript", "c": [{"t": "Str", "c": ","}]})
+                    edited = True
             out.append(item)
-        if len(out) != len(items):
+        if edited:
             return out
     return items if changed else value
