@@ -1,7 +1,8 @@
 """Footnote calls set as a publisher sets them, over pandoc's AST.
 
 - A note cited twice (`[^a]` twice: pandoc makes two identical Note elements) is one note: the
-  second call repeats the first one's number and links to it, instead of a duplicate note.
+  second call repeats the first one's number and links to it (a superscript link, so DOCX keeps
+  it too), instead of a duplicate note.
 - Adjacent calls are separated by a superscript comma ("¹,²", not "¹²", read as twelve).
 - A space before a call is closed up ("times.¹", not "times. ¹").
 
@@ -25,8 +26,8 @@ def tidy_notes(blocks: list) -> list:
         key = json.dumps(el["c"], sort_keys=True)
         if key in seen:
             n = seen[key]
-            return {"t": "RawInline", "c": ["html", f'<a href="#fn{n}" class="footnote-ref note-again" '
-                                                    f'role="doc-noteref"><sup>{n}</sup></a>']}
+            return {"t": "Link", "c": [["", ["footnote-ref", "note-again"], [["role", "doc-noteref"]]],
+                                       [{"t": "Superscript", "c": [{"t": "Str", "c": str(n)}]}], [f"#fn{n}", ""]]}
         seen[key] = len(seen) + 1
         return {"t": "Note", "c": walk(el["c"], handlers)}   # notes inside the note, in order
 
@@ -37,7 +38,7 @@ def tidy_notes(blocks: list) -> list:
 
 def _is_call(el) -> bool:
     return isinstance(el, dict) and (el.get("t") == "Note" or (
-        el.get("t") == "RawInline" and 'class="footnote-ref note-again"' in el["c"][1]))
+        el.get("t") == "Link" and "note-again" in el["c"][0][1]))
 
 
 def _calls(value):
