@@ -17,7 +17,8 @@ from markupsafe import escape
 from compiler.load.theme import Theme
 from compiler.model.book import Book
 
-WIDTH_MM, HEIGHT_MM = 100.0, 160.0        # 1:1.6, as the generated cover's pixels (1600 × 2560)
+WIDTH_MM, HEIGHT_MM = 100.0, 160.0        # 1:1.6 as the pixels (1600 × 2560); narrower than A5, so the
+                                          # lettering stays legible in a library thumbnail
 FONT_PT = 10.5                            # the PDF's default body size: the cover's em
 
 
