@@ -129,6 +129,6 @@ def metadata(loaded: LoadedManifest, chapters: list[Chapter], cover: Path | None
         title=m.title, subtitle=m.subtitle, authors=tuple(m.authors), language=m.language,
         identifier=m.book_identifier, date=date, modified=build_time(), publisher=m.publisher, rights=m.rights,
         description=m.description, subjects=subjects, cover=cover,
-        contributors=tuple(dict.fromkeys(a for c in chapters for a in c.authors)),
+        contributors=tuple(dict.fromkeys(a for c in chapters for a in c.authors)), edition=m.edition,
         site_url=m.site_url, series=m.series.name if m.series else None, slug=_file_slug(m.title),
     )

@@ -9,8 +9,9 @@ from pathlib import Path
 from compiler.compile.drafts import Draft, too_deep
 from compiler.compile.transforms import ATTR_INDEX, attr_of, walk, with_attr
 from compiler.compile.transforms.anchors import scope_raw_ids
+from compiler.compile.transforms.notes import tidy_notes
 from compiler.compile.transforms.links import LinkContext, Routes, resolve_image, resolve_link
-from compiler.compile.transforms.sanitize import clean_attr, is_dangerous
+from compiler.compile.transforms.sanitize import clean_attr, dropped_content, is_dangerous
 from compiler.load.manifest import LoadedManifest
 from compiler.model.diagnostics import Diagnostic, diag
 
@@ -83,6 +84,8 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
             return []
         if is_dangerous(text):
             report("CB112", text.strip().split("\n")[0][:40], f"raw HTML with script-like content sanitised: {text.strip()[:60]!r}")
+        elif tag := dropped_content(text):
+            report("CB140", f"<{tag}", f"raw HTML <{tag}> left out with its content (it would print as markup)")
         scoped = scope_raw_ids(text, d.slug)
         return None if scoped == text else {"t": el["t"], "c": [fmt, scoped]}
 
@@ -91,6 +94,6 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
         **{t: attrs for t in ATTR_INDEX if t not in ("Link", "Image")},
     }
     try:
-        return Linked(walk(d.blocks, handlers), assets, problems)
+        return Linked(tidy_notes(walk(d.blocks, handlers)), assets, problems)
     except RecursionError:
         return Linked([], assets, problems + [too_deep(d)])

@@ -106,6 +106,7 @@ class Manifest(_Strict):
     date: Date | None = None
     publisher: str | None = None
     rights: str | None = None
+    edition: str | None = None
     description: str | None = None
     cover: str | None = None
     site_url: str | None = None

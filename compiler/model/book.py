@@ -61,6 +61,7 @@ class Metadata:
     series: str | None
     slug: str                       # file name for outputs
     contributors: tuple[str, ...] = ()   # authors of chapters who are not the book's authors
+    edition: str | None = None      # "Second edition", as the manifest gives it
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB131": (Severity.WARNING, "the site config cannot be read: the engine's default permalinks are used"),
     "CB135": (Severity.INFO, "a block repeated across posts (series blurb, subscribe block) that no boilerplate rule removes"),
     "CB145": (Severity.INFO, "build cache entry unreadable or damaged: ignored and computed again"),
+    "CB140": (Severity.WARNING, "raw HTML element left out with its content (template, textarea, title, xmp): it would print as markup"),
     # Backends (reserved ranges: EPUB CB21x, PDF CB22x, HTML CB23x, plugins CB29x)
     "CB201": (Severity.WARNING, "resource refused (outside the book, unsupported scheme, or network not allowed)"),
     "CB202": (Severity.WARNING, "cover image missing or unreadable: a generated cover is used"),
@@ -59,6 +60,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB222": (Severity.INFO, "PDF: the renderer's limits fitted to the limits in force"),
     "CB230": (Severity.WARNING, "HTML: page problem"),
     "CB240": (Severity.WARNING, "DOCX: conversion problem"),
+    "CB250": (Severity.WARNING, "EPUB: the cover could not be typeset like the PDF's: a simpler cover is drawn"),
     "CB290": (Severity.WARNING, "backend plugin warning"),
 }
 

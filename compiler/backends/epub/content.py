@@ -18,6 +18,7 @@ from compiler.backends.epub.surgery import remove
 from compiler.backends.epub.xhtml import EPUB_TYPE, OPS, Fixes, Tree, parse_fragment, serialise_content
 from compiler.model.book import Chapter, byline
 from compiler.support.urls import SCHEME as _SCHEME
+from compiler.support.locales import long_date
 
 TEXT_DIR = "text"
 _PAGE_SUFFIX = re.compile(r"\.(html?|md|markdown|php)$", re.I)
@@ -58,7 +59,7 @@ class Report:
 
 def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[str], report: Report,
                     language: str = "en") -> str:
-    """The chapter as a `<section>`: h1 title (id = slug), its byline, body, footnotes as asides."""
+    """The chapter as a `<section>`: h1 title (id = slug), its byline, its date, body, footnotes as asides."""
     ident = xml_id(chapter.slug)
     taken.add(ident)                            # before the body, so a raw id cannot take it
     tree = parse_fragment(chapter.html, taken)
@@ -69,7 +70,15 @@ def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[st
     return (f'<section epub:type="{SECTION_TYPES[chapter.kind]}"{role} class="{chapter.kind}" '
             f'aria-labelledby="{ident}"><h1 id="{ident}">{escape(chapter.title, quote=False)}</h1>'
             + (f'<p class="byline">{escape(names, quote=False)}</p>' if (names := byline(chapter, language)) else "")
-            + f"{serialise_content(tree.root)}</section>")
+            + _date(chapter, language) + f"{serialise_content(tree.root)}</section>")
+
+
+def _date(chapter: Chapter, language: str) -> str:
+    """The chapter's date spelled out in the book's language, as in the PDF and the HTML."""
+    if chapter.kind != "chapter" or not chapter.date:
+        return ""
+    iso = f"{chapter.date:%Y-%m-%d}"
+    return f'<p class="chapter-date"><time datetime="{iso}">{escape(long_date(iso, language), quote=False)}</time></p>'
 
 
 def part_section(title: str, slug: str, taken: set[str]) -> str:

@@ -1,7 +1,8 @@
 """The cover image: the one the book names, or a generated JPEG (title, subtitle, authors).
 
 Readers show the cover in their library view from an image (`properties="cover-image"`), so a
-generated cover is drawn with Pillow, not written as XHTML. The font is the theme's
+generated cover is an image, not XHTML: the PDF's cover typeset and rasterised (typeset_cover.py),
+or, when that fails, drawn with Pillow. The font is the theme's
 (`epub/cover/*.ttf|otf`, first in the theme chain), so drawing is the same on every machine and
 reads nothing outside the theme; characters the font lacks are reported.
 """
@@ -88,6 +89,19 @@ def _short(text: str, limit: int) -> str:
 
 
 def generate(book: Book, theme: Theme, problems: list[Diagnostic]) -> bytes:
+    """The PDF's cover design (pdf/cover.html.j2 with the PDF stylesheets) as an image; when it
+    cannot be typeset, the cover is drawn with Pillow (CB250)."""
+    try:
+        from compiler.backends.epub.typeset_cover import typeset_cover
+        return typeset_cover(book, theme, SIZE)
+    except Exception as exc:  # any failure of WeasyPrint or PDFium: the drawn cover still serves
+        problems.append(diag("CB250", "book.yml", None, f"the cover could not be typeset like the PDF's "
+                             f"({type(exc).__name__}: {str(exc)[:80]}): a simpler cover is drawn"))
+        return draw(book, theme, problems)
+
+
+def draw(book: Book, theme: Theme, problems: list[Diagnostic]) -> bytes:
+    """The fallback cover: title, rule, subtitle, authors drawn with the theme's `epub/cover/` font."""
     m = book.meta
     font_path = cover_font(theme)
     _check_glyphs(font_path, " ".join([m.title, m.subtitle or "", *m.authors]), problems)

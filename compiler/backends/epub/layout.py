@@ -76,6 +76,8 @@ class Pages:
         self.labels = {"contents": w["contents"], "cover": w["cover"], "titlepage": w["title_page"],
                        "start": w["start_of_content"], "landmarks": w["guide"]}
         self.frames: dict[str | None, tuple[str, str] | None] = {}
+        self.words = w
+        env.filters["long_date"] = lambda iso: long_date(iso, book.meta.language)
 
     def page(self, title: str, body: str, body_type: str | None) -> bytes:
         """A text document: the theme's `document.xhtml.j2` rendered once per kind of page with marks
@@ -98,7 +100,7 @@ class Pages:
         css = f"../{STYLESHEET}" if in_text else STYLESHEET
         page = self.env.get_template(template).render(
             lang=self.book.meta.language, title=title or self.book.meta.title, stylesheets=[css],
-            labels=self.labels, meta=self.book.meta, body_type=values.pop("body_type", None), **values)
+            labels=self.labels, words=self.words, meta=self.book.meta, body_type=values.pop("body_type", None), **values)
         return page.encode("utf-8")
 
     def cover(self, src: str, alt: str) -> Document:

@@ -94,12 +94,23 @@ def image_name(index: int, source: str, media_type: str) -> str:
 
 def stylesheet(theme: Theme) -> bytes:
     """The theme's EPUB stylesheet, every `epub/theme.css` of the chain (the book's theme last),
-    then the shared syntax-highlighting palette."""
+    then the syntax-highlighting palette (`epub/highlight.css`, else the shared `common/` one)."""
     parts = [theme.read("epub/book.css")]   # theme files are confined by the lookup itself
     parts += [read_theme_text(path) for _, path in theme.layers("epub/theme.css")]
-    if theme.find("common/highlight.css"):
-        parts.append(theme.read("common/highlight.css"))
+    parts += _highlight(theme)
     return "\n".join(parts).encode("utf-8")
+
+
+def _highlight(theme: Theme) -> list[str]:
+    """The nearest theme's palette: its `epub/highlight.css` (colours readable in a reader's night
+    mode) or else its `common/highlight.css`, so a book theme's own colours still win."""
+    for folder in theme.folders:
+        own = Theme(theme.name, (folder,))
+        for name in ("epub/highlight.css", "common/highlight.css"):
+            path = own.find(name)
+            if path is not None:
+                return [read_theme_text(path)]
+    return []
 
 
 def inside(folder: Path, path: Path) -> bool:

@@ -11,7 +11,9 @@ from urllib.parse import unquote
 import lxml.html
 from lxml import etree
 
+from compiler.backends.pdf.codelines import set_code_lines
 from compiler.backends.pdf.outline import TocEntry
+from compiler.backends.pdf.setting import set_chapter
 from compiler.model.book import Chapter
 from compiler.support.htmltree import remove_keep_tail
 from compiler.support.urls import SCHEME as _SCHEME
@@ -51,6 +53,8 @@ def prepare_chapter(chapter: Chapter, marks: dict[str, TocEntry], ids: BookIds, 
     flattened = _cap_depth(root, MAX_DEPTH)
     _unique_ids(root, chapter.slug, ids)
     _drop_code_line_anchors(root)
+    set_code_lines(root)
+    set_chapter(root)
     _footnotes_and_link_notes(root, link_notes)
     _fix_links(root, ids.known)
     _mark_headings(root, marks)

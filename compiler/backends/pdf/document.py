@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from compiler import __version__
 from compiler.backends.pdf.chapters import BookIds, prepare_chapter
+from compiler.backends.pdf.setting import tie_last_words
 from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL
 from compiler.backends.pdf.options import PdfOptions, font_points, options_css, page_margins, page_size_mm
 from compiler.backends.pdf.outline import toc_entries, toc_tree
@@ -57,6 +58,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
     meta = book.meta
     env = theme.environment("pdf")
     env.filters["long_date"] = lambda iso: long_date(str(iso), meta.language)   # as the HTML and EPUB spell dates
+    env.filters["tie"] = tie_last_words
     template = env.get_template("book.html.j2")
     html = template.render(
         book=book, meta=meta, blocks=blocks, toc=toc_tree(entries), stylesheet=STYLESHEET,
@@ -65,7 +67,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
         recto=options.recto_chapters, has_parts=book.has_parts, generator=f"chapbook {__version__}",
         modified=meta.modified.strftime("%Y-%m-%dT%H:%M:%SZ"), keywords=", ".join(meta.subjects),
         book_running=shorten(meta.title, fit),
-        contents_title=words(meta.language)["contents"],
+        contents_title=words(meta.language)["contents"], words=words(meta.language),
     )
     start = next((b["id"] for b in blocks if b["body_start"]), None)
     return Assembled(html, start, flattened, cover_problem)

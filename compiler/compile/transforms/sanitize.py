@@ -42,6 +42,18 @@ ATTRIBUTES = {
     "ins": {"cite", "datetime"},
 }
 URL_SCHEMES = {"http", "https", "mailto", "tel", "ftp"}
+
+# Elements whose content the HTML parser reads as text, not markup (raw text and escapable raw text
+# elements, plus the obsolete ones parsed the same way). Left to nh3's "strip the tag, keep the
+# content", their markup would print as text ("<img alt=...>"). The fallbacks a book should show
+# are unwrapped before the parse, so their content is parsed as HTML and goes through the usual
+# rules (images resolved and copied, links checked); the others are dropped with their content.
+UNWRAPPED = ("noscript", "noembed", "noframes", "plaintext")
+DROPPED = ("script", "style", "template", "iframe", "textarea", "title", "xmp")
+RAW_TEXT_ELEMENTS = ("script", "style", "template", "iframe", "textarea", "title", "xmp", "plaintext",
+                     "noscript", "noembed", "noframes")
+_UNWRAP = re.compile(r"</?(?:%s)\b[^>]*>" % "|".join(UNWRAPPED), re.I)
+_DROPS = re.compile(r"<(%s)\b" % "|".join(t for t in DROPPED if t not in ("script", "style")), re.I)
 STYLE_PROPERTIES = {"text-align", "width", "vertical-align", "font-style", "font-weight", "text-decoration"}
 
 
@@ -63,10 +75,17 @@ def clean_attr(attr: list) -> tuple[list, list[str]]:
     return ([ident, classes, kept] if dropped else attr), dropped
 
 
+def dropped_content(raw: str) -> str | None:
+    """The first element of `raw` whose content the sanitiser drops (it would print as markup), if any."""
+    found = _DROPS.search(raw)
+    return found[1].lower() if found else None
+
+
 def clean_html(html: str) -> str:
-    """The allow-list pass over rendered HTML (nh3, i.e. ammonia)."""
+    """The allow-list pass over rendered HTML (nh3, i.e. ammonia); no-script fallbacks unwrapped first."""
     return nh3.clean(
-        html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=None,
-        strip_comments=True, clean_content_tags={"script", "style"}, generic_attribute_prefixes={"data-"},
+        _UNWRAP.sub("", html), tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=None,
+        strip_comments=True, clean_content_tags=set(DROPPED),
+        generic_attribute_prefixes={"data-"},
         filter_style_properties=STYLE_PROPERTIES,
     )
