@@ -163,16 +163,18 @@ def build(
     format: Annotated[Optional[str], typer.Option("--format", "-f", help="Comma-separated formats (default: the manifest's outputs, else epub,pdf,html).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Output folder (default: dist/ beside the manifest).")] = None,
     strict: Annotated[bool, typer.Option(help="Warnings count as errors: nothing is written.")] = False,
+    pdf_engine: Annotated[Optional[str], typer.Option("--pdf-engine", help="weasyprint or typst: overrides outputs.pdf.engine for this build.")] = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
 ):
     """Compile the book and write it in each format. Nothing is written if the book has errors."""
     _verbosity(quiet, verbose)
+    from compiler.backends.pdf.options import with_engine
     from compiler.backends import BuildContext, build_order, load_backend
     from compiler.load.theme import load_theme
 
     with paused_gc(freeze=True):   # one pause for the whole build: compile and every backend (compiler/heap.py)
-        loaded, book, problems = _compile(manifest)
+        loaded, book, problems = with_engine(*_compile(manifest), pdf_engine)
         _print_diagnostics(problems)
         if has_errors(problems, strict):
             err.print("[bold red]Not built:[/] fix the errors above" + (" (or drop --strict)" if strict else "") + "; previous outputs are untouched.")

@@ -44,6 +44,8 @@ class PdfBackend:
 
     def build(self, book: Book, options: PdfOptions, ctx: BuildContext) -> list[Path]:
         """Write `<out>/<slug>.pdf`; on a failed render, report it and keep any previous PDF."""
+        if options.engine != "weasyprint":       # another engine: a backend of its own (compiler/backends/typst)
+            return engine_backend(options.engine).build(book, options, ctx)
         target = ctx.out_dir / f"{book.meta.slug}.pdf"
         shown = relative(book.root, target)
         assembled = assemble(book, options, ctx.theme)
@@ -68,6 +70,15 @@ class PdfBackend:
             "network": book.network, "variant": None if options.variant == "none" else options.variant,
             "body_start": assembled.body_start, "memory_limit": memory,
         }
+
+
+def engine_backend(engine: str):
+    """The registered backend of that name (an install older than the engine: the built-in one)."""
+    from compiler.backends import load_backend, registry
+    if engine in registry():
+        return load_backend(engine)
+    from compiler.backends.typst import TypstBackend
+    return TypstBackend()
 
 
 class _Abandon(Exception):

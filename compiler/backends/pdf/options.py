@@ -57,8 +57,12 @@ class Margins(BaseModel):
         return v
 
 
+ENGINES = ("weasyprint", "typst")
+
+
 class PdfOptions(BackendOptions):
     """`outputs.pdf` in book.yml. See docs/pdf.md."""
+    engine: Literal["weasyprint", "typst"] = Field("weasyprint", description="Typesetter: weasyprint or typst")
     page_size: str = Field("A5", description="A4, A5, Letter, 6in x 9in, or WIDTH x HEIGHT")
     margins: str | Margins | None = Field(None, description="One length for all sides, or top/bottom/inner/outer")
     font_size: str | float = Field("10.5pt", description="Body text size (a number means points)")
@@ -136,3 +140,13 @@ def options_css(options: PdfOptions) -> str:
         f".cover {{ min-height: {height:.2f}mm }}\n"
         f"img {{ max-height: {0.75 * body_height:.2f}mm }}\n"
     )
+
+
+def with_engine(loaded, book, problems, engine: str | None):
+    """`chapbook build --pdf-engine`: the manifest's `outputs.pdf` with that engine (pass-through)."""
+    if engine is not None:
+        from compiler.model.diagnostics import FatalError
+        if engine not in ENGINES:
+            raise FatalError(f"--pdf-engine {engine!r}: use one of {', '.join(ENGINES)}", 2)
+        loaded.manifest.outputs["pdf"] = {**(loaded.manifest.outputs.get("pdf") or {}), "engine": engine}
+    return loaded, book, problems
