@@ -50,9 +50,9 @@ def child_main() -> None:
     os.dup2(2, 1)
     job = json.loads(sys.stdin.read())
     if job.get("memory_limit"):
-        resource.setrlimit(resource.RLIMIT_AS, (job["memory_limit"], job["memory_limit"]))
+        _limit(resource.RLIMIT_AS, job["memory_limit"], job["memory_limit"])
     if job.get("cpu_limit"):
-        resource.setrlimit(resource.RLIMIT_CPU, (int(job["cpu_limit"]), int(job["cpu_limit"]) + 5))
+        _limit(resource.RLIMIT_CPU, int(job["cpu_limit"]), int(job["cpu_limit"]) + 5)
     try:
         result = compile_job(job)
     except MemoryError:
@@ -61,6 +61,14 @@ def child_main() -> None:
         result = {"error": f"Typst failed: {type(exc).__name__}: {str(exc)[:300]}"}
     out.write(json.dumps(result))
     out.flush()
+
+
+def _limit(kind: int, soft: int, hard: int) -> None:
+    """Lower a limit (never above one already imposed on this process, e.g. by prlimit)."""
+    _, current = resource.getrlimit(kind)
+    if current != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current), min(hard, current)
+    resource.setrlimit(kind, (soft, hard))
 
 
 def run_typst(job: dict, timeout: float) -> dict:
