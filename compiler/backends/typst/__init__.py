@@ -117,7 +117,7 @@ def compile_diagnostics(source: Source, result: dict, shown: str, prepared: floa
 
 
 def _placed(code: str, source: Source, problem: dict, shown: str, severity: Severity) -> Diagnostic:
-    post = source.post_at(problem["line"]) if problem.get("line") else None
+    post = next(filter(None, map(source.post_at, problem.get("lines", []))), None)
     where = "in the post's content" if post else "in the theme's typst/book.typ or the book's furniture"
     hints = "".join(f"; hint: {h}" for h in problem.get("hints", []))
     return diag(code, post or shown, None, f"PDF (Typst), {where}: {problem['message']}{hints}", severity)

@@ -36,12 +36,12 @@ def compile_job(job: dict) -> dict:
 
 def _problem(exc) -> dict:
     """Message, hints and the line of the generated source (never the source text itself)."""
-    diagnostic = getattr(exc, "diagnostic", "") or ""
+    diagnostic = "\n".join([getattr(exc, "diagnostic", "") or ""] + [str(t) for t in getattr(exc, "trace", None) or []])
     lines = [int(m[1]) for m in _LOCATION.finditer(diagnostic)]
     message = getattr(exc, "message", None) or (exc.args[0] if getattr(exc, "args", None) else str(exc))
     return {"message": str(message).splitlines()[0][:300] if message else "unknown problem",
             "hints": [str(h)[:200] for h in (getattr(exc, "hints", None) or [])][:3],
-            "line": lines[0] if lines else None}
+            "lines": lines[:20]}
 
 
 def child_main() -> None:

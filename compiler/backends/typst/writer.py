@@ -20,7 +20,7 @@ import lxml.html
 
 from compiler.compile.transforms import stringify
 
-MAX_DEPTH = 48                          # deeper elements are printed as their plain text
+MAX_DEPTH = 20      # deeper elements are printed as plain text (Typst stops at 64 nested show rules)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufff9-\ufffb]")
 _MARKUP_SPECIAL = re.compile(r"([\\#$*_`<>@=\-+/~\[\]\"':.,;!?()%&^|{}])")
 _EXTERNAL = re.compile(r"^(https?|ftp)://", re.I)
