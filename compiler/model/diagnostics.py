@@ -53,7 +53,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB230": (Severity.WARNING, "HTML: page problem"),
     "CB240": (Severity.WARNING, "DOCX: conversion problem"),
     "CB270": (Severity.WARNING, "PDF (Typst engine): Typst error or summary; the PDF is not written on error"),
-    "CB271": (Severity.WARNING, "PDF (Typst engine): raw Typst block in a post dropped (posts cannot run Typst code)"),
+    "CB271": (Severity.WARNING, "raw Typst block in a post dropped (posts cannot run Typst code)"),
     "CB272": (Severity.WARNING, "PDF (Typst engine): image left out (remote, unreadable, too large or unsupported)"),
     "CB273": (Severity.WARNING, "PDF (Typst engine): content nested too deeply printed as plain text"),
     "CB274": (Severity.WARNING, "PDF (Typst engine): warning reported by Typst"),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pypdf
 
-_LEADER = re.compile(r"^(.*?)\s*(?:\.\s*){3,}\s*([0-9]+|[ivxlcdm]+)\s*$")
+_LEADER = re.compile(r"^(.*?)\s*(?:\.\s*){3,}[\s\u2060]*([0-9]+|[ivxlcdm]+)\s*$")
 
 
 def outline(path: Path) -> list[tuple[int, str, int]]:
