@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="work folder (default: a temporary one)")
     parser.add_argument("--weasyprint", action="store_true", help="also time one WeasyPrint build")
     parser.add_argument("--skip-writers", action="store_true", help="do not compare the two Typst writers")
+    parser.add_argument("--skip-raw", action="store_true", help="do not run the raw route")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-typst-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -130,6 +131,9 @@ def main() -> None:
                                "--pdf-engine", "typst", "-o", str(out), "-q"], book_dir, env)
     report["typst"]["pages"] = pages(next(out.glob("*.pdf"), out / "none"))
 
+    if args.skip_raw:
+        print(json.dumps(report, indent=2))
+        return
     from compiler.compile.pandoc import pandoc_path
     posts = sorted(str(p) for p in book_dir.rglob("*.md"))
     raw_typ = work / "raw.typ"

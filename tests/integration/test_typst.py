@@ -78,13 +78,19 @@ def test_generated_book_with_parts_matches_weasyprint(tmp_path):
         "parts": [{"title": "First part", "chapters": posts[:6]}, {"title": "Second part", "chapters": posts[6:]}],
         "outputs": {"pdf": {"link_notes": True, "toc_depth": 3}},
     }), encoding="utf-8")
-    result_t, typ = build(manifest)
-    assert result_t.returncode == 0, result_t.stderr
     result_w, weasy = build(manifest, engine="weasyprint")
     assert result_w.returncode == 0, result_w.stderr
     titles = {t for _, t, _ in pc.outline(weasy)} | {"Bench Book", "Contents"}
+    result_t, typ = build(manifest)
+    assert result_t.returncode == 0, result_t.stderr
     assert_same_book(weasy, typ, titles)
     assert [d for d, t, _ in pc.outline(typ) if t == "First part"] == [0]
+    # The same book in chunks of 4 chapters (as a 1,000-post book is built), merged into one PDF.
+    shutil.move(typ, tmp_path / "one-pass.pdf")
+    result_c, chunked = build(manifest, env={"CHAPBOOK_TYPST_CHUNK": "4"})
+    assert result_c.returncode == 0, result_c.stderr
+    assert_same_book(weasy, chunked, titles)
+    assert len(pypdf.PdfReader(chunked).pages) == len(pypdf.PdfReader(tmp_path / "one-pass.pdf").pages)
 
 
 HOSTILE = r"""

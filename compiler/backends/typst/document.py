@@ -31,6 +31,7 @@ class Source:
     spans: list[tuple[int, int, str]]        # (first line, last line, post source) of each chapter
     problems: list[tuple[str, str, str]] = field(default_factory=list)   # (code, post, message)
     flattened: dict[str, int] = field(default_factory=dict)
+    cover_image: str | None = None
 
     def post_at(self, line: int) -> str | None:
         for first, last, source in self.spans:
@@ -41,69 +42,110 @@ class Source:
 
 def build_source(book: Book, options: PdfOptions, theme: Theme, root: Path) -> Source:
     """The book's Typst source; images it uses are copied into `root` (an empty private folder)."""
-    template = theme.read(TEMPLATE)
-    entries = toc_entries(book, options.toc_depth)
-    levels = {e.id: e.level for e in entries}
-    in_toc = {e.id for e in entries}
-    labels = Labels()
-    for ident in book.chapter_of():
-        labels.add(ident)
-    fit = running_chars(options)
-    images = _Images(book, root, options)
-    chunks: list[tuple[str, str | None]] = [(_config(book, options, theme) + "\n" + template, None)]
-    add = lambda markup, source=None: chunks.append((markup, source))    # noqa: E731
-    add("#show: cb-book.with(cb-config)")
-    if options.cover:
-        add("#cb-cover(cb-config)")
-    add("#cb-titlepage(cb-config)")
-    add(f"#cb-colophon(cb-config, ({', '.join(_colophon(book))},))")
-    add(f"#cb-contents(cb-config, [{text(words(book.meta.language)['contents'])}])")
-    problems: list[tuple[str, str, str]] = []
-    flattened: dict[str, int] = {}
-    body_started = False
-    part_number = 0
+    composer = Composer(book, options, theme, root)
+    return composer.source(composer.front() + composer.body(), contents="outline")
 
-    def chapter(ch: Chapter, kind: str, base: int) -> None:
+
+@dataclass
+class Piece:
+    """A run of the book's reading order: ("front"|"part"|"chapter"|"back", object, base level)."""
+    items: list
+
+
+class Composer:
+    """Writes the book's Typst, whole or in pieces (chunks compiled one at a time; see chunks.py)."""
+
+    def __init__(self, book: Book, options: PdfOptions, theme: Theme, root: Path):
+        self.book, self.options = book, options
+        self.template = theme.read(TEMPLATE)
+        self.config = _config(book, options, theme)
+        self.entries = toc_entries(book, options.toc_depth)
+        self.levels = {e.id: e.level for e in self.entries}
+        self.in_toc = {e.id for e in self.entries}
+        self.labels = Labels()
+        for ident in book.chapter_of():
+            self.labels.add(ident)
+        self.fit = running_chars(options)
+        self.images = _Images(book, root, options)
+        self.problems: list[tuple[str, str, str]] = []
+        self.flattened: dict[str, int] = {}
+
+    def front(self) -> list:
+        return [("front", ch, 1) for ch in self.book.front]
+
+    def body(self) -> list:
+        items: list = []
+        number = 0
+        for part in self.book.parts:
+            base = 1
+            if part.title and part.slug:
+                number += 1
+                items.append(("part", (part, number), 1))
+                base = 2
+            items += [("chapter", ch, base) for ch in part.chapters]
+        return items + [("back", ch, 1) for ch in self.book.back]
+
+    def source(self, items: list, contents: str | list | None, furniture: bool = True, body_start: int | None = 1,
+               extra: str = "", local: set[str] | None = None, blank_first: bool = False) -> Source:
+        """Typst for `items`. `contents`: "outline" (Typst's own), a list of (entry, page) printed as
+        given, or None. `body_start`: the arabic number of the first body page (None: no body here).
+        `local`: the labels placed in this source (others are linked as `chapbook-internal:` URIs)."""
+        labels = self.labels
+        labels.placed, labels.linked, labels.local = set(), set(), local
+        chunks: list[tuple[str, str | None]] = [(self.config + extra + "\n" + self.template, None)]
+        add = lambda markup, source=None: chunks.append((markup, source))    # noqa: E731
+        add("#show: cb-book.with(cb-config)")
+        if blank_first:
+            add("#box()\n#pagebreak()")
+        if furniture:
+            if self.options.cover:
+                add("#cb-cover(cb-config)")
+            add("#cb-titlepage(cb-config)")
+            add(f"#cb-colophon(cb-config, ({', '.join(_colophon(self.book))},))")
+            title = f"[{text(words(self.book.meta.language)['contents'])}]"
+            if contents == "outline":
+                add(f"#cb-contents(cb-config, {title})")
+            elif contents is not None:
+                add(f"#cb-static-contents(cb-config, {title}, ({''.join(self._toc_line(e, p) for e, p in contents)}))")
+        started = False
+        for kind, item, base in items:
+            if kind != "front" and not started and body_start is not None:
+                add(f"#cb-body-start(cb-config)\n#set page(numbering: \"1\")\n#counter(page).update({body_start})")
+                started = True
+            if kind == "part":
+                part, number = item
+                label = labels.get(part.slug)
+                labels.placed.add(label)
+                add(f"#cb-part(cb-config, [{text(part.title)}], \"{label}\", {self.levels[part.slug]}, "
+                    f"{string(shorten(part.title, self.fit))}, {number})")
+            else:
+                add(self._chapter(item, kind, base), item.source)
+        missing = {m for m in labels.linked - labels.placed if local is None or m in local}
+        if missing:      # a link to an id no printed element carries: it leads to the end of the text
+            add("".join(f"#metadata(none)#label(\"{m}\")" for m in sorted(missing, key=lambda m: int(m[2:]))))
+        return _join(chunks, self.problems, self.flattened)
+
+    def _toc_line(self, entry, page: str) -> str:
+        label = self.labels.get(entry.id)
+        return (f"(level: {entry.level}, kind: \"{entry.kind}\", title: [{text(entry.text)}], "
+                f"target: \"chapbook-internal:{label}\", page: {string(page)}),")
+
+    def _chapter(self, ch: Chapter, kind: str, base: int) -> str:
+        labels = self.labels
         title_label = labels.get(ch.slug)
         labels.placed.add(title_label)
         date = f"[{text(ch.date.strftime('%Y-%m-%d'))}]" if ch.date and kind == "chapter" else "none"
-        head = (f"#cb-chapter(cb-config, [{text(ch.title)}], \"{title_label}\", {levels[ch.slug]}, "
-                f"{string(shorten(ch.title, fit))}, {date})")
-        writer = ChapterWriter(labels, _plans(ch, base, options.toc_depth, in_toc), options.link_notes)
-        writer.image = images.for_chapter(ch, problems)
+        head = (f"#cb-chapter(cb-config, [{text(ch.title)}], \"{title_label}\", {self.levels[ch.slug]}, "
+                f"{string(shorten(ch.title, self.fit))}, {date})")
+        writer = ChapterWriter(labels, _plans(ch, base, self.options.toc_depth, self.in_toc), self.options.link_notes)
+        writer.image = self.images.for_chapter(ch, self.problems)
         body = writer.blocks(ch.ast.get("blocks", []))
         if writer.typst_dropped:
-            problems.append(("CB271", ch.source, f"PDF (Typst): {writer.typst_dropped} raw Typst block(s) dropped; "
-                                                 "posts cannot run Typst code"))
+            self.problems.append(("CB271", ch.source, f"PDF (Typst): {writer.typst_dropped} raw Typst block(s) "
+                                                      "dropped; posts cannot run Typst code"))
         if writer.flattened:
-            flattened[ch.source] = writer.flattened
-        add(head + "\n" + body, ch.source)
-
-    for ch in book.front:
-        chapter(ch, "front", 1)
-    for part in book.parts:
-        if not body_started:
-            add("#cb-body-start(cb-config)\n#set page(numbering: \"1\")\n#counter(page).update(1)")
-            body_started = True
-        base = 1
-        if part.title and part.slug:
-            part_number += 1
-            label = labels.get(part.slug)
-            labels.placed.add(label)
-            add(f"#cb-part(cb-config, [{text(part.title)}], \"{label}\", {levels[part.slug]}, "
-                f"{string(shorten(part.title, fit))}, {part_number})")
-            base = 2
-        for ch in part.chapters:
-            chapter(ch, "chapter", base)
-    for ch in book.back:
-        if not body_started:
-            add("#cb-body-start(cb-config)\n#set page(numbering: \"1\")\n#counter(page).update(1)")
-            body_started = True
-        chapter(ch, "back", 1)
-    missing = labels.linked - labels.placed      # a link to an id no printed element carries
-    if missing:
-        add("".join(f"#metadata(none)#label(\"{m}\")" for m in sorted(missing, key=lambda m: int(m[2:]))))
-    return _join(chunks, problems, flattened)
+            self.flattened[ch.source] = writer.flattened
+        return head + "\n" + body
 
 
 def _join(chunks, problems, flattened) -> Source:
@@ -158,7 +200,7 @@ def _config(book: Book, options: PdfOptions, theme: Theme) -> str:
         "margin-inner": f"{margins['inner']:.2f}mm", "margin-outer": f"{margins['outer']:.2f}mm",
         "font-size": f"{font_points(options.font_size):.2f}pt", "serif": '"Linux Libertine O"',
         "mono": '"JetBrains Mono"', "recto": "true" if options.recto_chapters else "false",
-        "cover-image": "none",
+        "cover-image": "none", "flip": "0",
     }
     return "#let cb-config = (\n" + "".join(f"  {k}: {v},\n" for k, v in fields.items()) + ")"
 

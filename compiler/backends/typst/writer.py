@@ -58,6 +58,7 @@ class Labels:
     by_id: dict[str, str] = field(default_factory=dict)
     placed: set[str] = field(default_factory=set)       # labels some element carries
     linked: set[str] = field(default_factory=set)       # labels some link names
+    local: set[str] | None = None                       # labels of this chunk (None: the whole book)
 
     def add(self, ident: str) -> str:
         if ident not in self.by_id:
@@ -190,7 +191,7 @@ class ChapterWriter:
             rows_of(inter, cells)
             rows_of(rows, cells)
         rows_of(foot[1], cells)
-        head_part = f"table.header({', '.join(header_cells)}), " if header_cells else ""
+        head_part = f"table.header(repeat: false, {', '.join(header_cells)}), " if header_cells else ""
         body = ", ".join(cells)
         cap = self.blocks(caption, depth + 1) if caption else ""
         table = (f"table(columns: {columns}, align: ({', '.join(aligns)},), {head_part}{body}{',' if body else ''})")
@@ -284,6 +285,8 @@ class ChapterWriter:
             label = self.labels.get(url[1:]) or self.labels.get(unquote(url[1:]))
             if not label:
                 return inner
+            if self.labels.local is not None and label not in self.labels.local:
+                return f"#link(\"chapbook-internal:{label}\")[{inner}]"     # in another chunk: set at merge
             self.labels.linked.add(label)
             return f"#link(label(\"{label}\"))[{inner}]"
         if not _SCHEME.match(url) or url.startswith("//"):
