@@ -58,7 +58,13 @@ class Composer:
     def __init__(self, book: Book, options: PdfOptions, theme: Theme, root: Path):
         self.book, self.options = book, options
         self.template = theme.read(TEMPLATE)
-        self.config = _config(book, options, theme)
+        self.images = _Images(book, root, options)
+        self.problems: list[tuple[str, str, str]] = []
+        cover, why = self.images.cover() if options.cover and book.meta.cover else (None, None)
+        if why:
+            self.problems.append(("CB202", relative(book.root, book.meta.cover), f"cover image {why}; a typeset cover is used"))
+        self.config = _config(book, options, theme) + (
+            f"\n#let cb-config = cb-config + (cover-image: \"{cover}\")" if cover else "")
         self.entries = toc_entries(book, options.toc_depth)
         self.levels = {e.id: e.level for e in self.entries}
         self.in_toc = {e.id for e in self.entries}
@@ -66,8 +72,6 @@ class Composer:
         for ident in book.chapter_of():
             self.labels.add(ident)
         self.fit = running_chars(options)
-        self.images = _Images(book, root, options)
-        self.problems: list[tuple[str, str, str]] = []
         self.flattened: dict[str, int] = {}
 
     def front(self) -> list:
@@ -200,7 +204,7 @@ def _config(book: Book, options: PdfOptions, theme: Theme) -> str:
         "margin-inner": f"{margins['inner']:.2f}mm", "margin-outer": f"{margins['outer']:.2f}mm",
         "font-size": f"{font_points(options.font_size):.2f}pt", "serif": '"Linux Libertine O"',
         "mono": '"JetBrains Mono"', "recto": "true" if options.recto_chapters else "false",
-        "cover-image": "none", "flip": "0",
+        "cover-image": "none", "flip": "0", "ua": "true" if options.variant == "pdf/ua-1" else "false",
     }
     return "#let cb-config = (\n" + "".join(f"  {k}: {v},\n" for k, v in fields.items()) + ")"
 
@@ -256,6 +260,25 @@ class _Images:
             return f"cannot be read ({exc.strerror})"
         self.copied[path] = (name, width)
         return self.copied[path]
+
+    def cover(self) -> tuple[str | None, str | None]:
+        """The cover image copied into the root (its Typst path), or why it cannot be used."""
+        try:
+            path = confine(self.book.root, self.book.meta.cover)
+        except OutsideBook:
+            return None, "outside the book folder"
+        if path.suffix.lower() not in _RASTER:
+            return None, f"{path.suffix or 'this'} cover images are not supported"
+        width = self._width(path)
+        if isinstance(width, str):
+            return None, width
+        name = f"/img/cover{path.suffix.lower()}"
+        (self.root / "img").mkdir(exist_ok=True)
+        try:
+            shutil.copyfile(path, self.root / name.lstrip("/"))
+        except OSError as exc:
+            return None, f"cannot be read ({exc.strerror})"
+        return name, None
 
     def _width(self, path: Path) -> float | str:
         try:
