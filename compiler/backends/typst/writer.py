@@ -12,6 +12,8 @@ construction; links to ids that no element carries are printed unlinked (Typst r
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from urllib.parse import unquote
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _LANG = re.compile(r"^([a-zA-Z]{2,3})(?:-([a-zA-Z]{2}))?(?:-|$)")
 _CODE_LANG = re.compile(r"^[A-Za-z0-9_+#.-]{1,32}$")
 _LONG_RUN = re.compile(r"\S{60,}")
+_IMG_ALT = re.compile(r"""\balt\s*=\s*(["'])(.*?)\1""", re.S)
 
 
 def text(value: str) -> str:
@@ -87,6 +90,7 @@ class ChapterWriter:
     images: list = field(default_factory=list)      # (url, alt) of every image; resolved by `image`
     image: object = None                             # callable(url, alt_markup) -> markup
     _notes_by_url: dict = field(default_factory=dict)
+    _notes_by_text: dict = field(default_factory=dict)
     _in_note: int = 0
 
     # --- blocks ---------------------------------------------------------------------------------
@@ -205,14 +209,17 @@ class ChapterWriter:
             return ""
         if fmt != "html":
             return ""
-        if not block:       # an inline tag: its text is beside it, in the AST
-            return ""
+        if not block:       # an inline tag: its text is beside it, in the AST; an image shows its alt
+            alt = _IMG_ALT.search(content) if content.lstrip().lower().startswith("<img") else None
+            return text(html.unescape(alt[2])) if alt else ""
         try:
             root = lxml.html.fragment_fromstring(content, create_parent="div")
         except Exception:   # unparsable raw HTML shows nothing, as in the sanitised HTML
             return ""
         for bad in root.xpath(".//script|.//style|.//template|.//noscript"):
             bad.drop_tree()
+        for img in root.iter("img"):        # a raw HTML image is not fetched: its alt text shows
+            img.tail = (img.get("alt") or "") + (img.tail or "")
         words = " ".join(root.text_content().split())
         return text(words) if words else ""
 
@@ -308,12 +315,19 @@ class ChapterWriter:
         return f"#footnote[#cb-url({string(url)})]#label(\"{label}\")"
 
     def note(self, c, depth: int) -> str:
+        """A footnote; a note cited twice (pandoc repeats its text) repeats the first one's number."""
+        key = json.dumps(c, sort_keys=True)
+        if key in self._notes_by_text:
+            return f"#footnote(label(\"{self._notes_by_text[key]}\"))"
         self._in_note += 1
         try:
             inner = self.blocks(c, depth)
         finally:
             self._in_note -= 1
-        return f"#footnote[{inner}]"
+        label = self.labels.add(f"\0note {id(self)} {len(self._notes_by_text)}")
+        self.labels.placed.add(label)
+        self._notes_by_text[key] = label
+        return f"#footnote[{inner}]#label(\"{label}\")"
 
     def image_of(self, c, depth: int) -> str:
         _, alt, (url, _) = c
