@@ -5,7 +5,6 @@ posts, limits, diagnostics and reproducibility. Typst, WeasyPrint and poppler ru
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys

@@ -46,12 +46,6 @@ def build_source(book: Book, options: PdfOptions, theme: Theme, root: Path) -> S
     return composer.source(composer.front() + composer.body(), contents="outline")
 
 
-@dataclass
-class Piece:
-    """A run of the book's reading order: ("front"|"part"|"chapter"|"back", object, base level)."""
-    items: list
-
-
 class Composer:
     """Writes the book's Typst, whole or in pieces (chunks compiled one at a time; see chunks.py)."""
 
@@ -293,7 +287,3 @@ class _Images:
         natural = w / float(dpi) * 25.4
         scale = min(1.0, self.max_w / natural, self.max_h / (h / float(dpi) * 25.4))
         return max(1.0, natural * scale)
-
-
-def shown_target(book: Book, target: Path) -> str:
-    return relative(book.root, target)
