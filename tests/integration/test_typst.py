@@ -156,13 +156,16 @@ def test_recto_and_variants_build(tmp_path):
     assert pypdf.PdfReader(typ).trailer["/Root"].get("/StructTreeRoot") is not None
 
 
-def test_reproducible_bytes(tmp_path):
-    manifest = make_book(tmp_path, {"a.md": post("One", "Text with a footnote.[^1]\n\n[^1]: The note.\n")})
-    env = {"SOURCE_DATE_EPOCH": "1700000000"}
+@pytest.mark.parametrize("chunk", ["", "1"])       # one pass, and one chunk per chapter (merged by pypdf)
+def test_reproducible_bytes(tmp_path, chunk):
+    manifest = make_book(tmp_path, {"a.md": post("One", "Text with a footnote.[^1]\n\n[^1]: The note.\n"),
+                                    "b.md": post("Two", "A [link back](a.md).\n")})
+    env = {"SOURCE_DATE_EPOCH": "1700000000", **({"CHAPBOOK_TYPST_CHUNK": chunk} if chunk else {})}
     first = build(manifest, env=env)[1].read_bytes()
     shutil.rmtree(tmp_path / "out-typst")
     second = build(manifest, env=env)[1].read_bytes()
     assert first == second
+    assert (b"pypdf" in first) == bool(chunk)
 
 
 def test_engine_option_is_validated_with_its_line(tmp_path):
