@@ -57,6 +57,18 @@ def compile(loaded: LoadedManifest, render: bool = True, progress: Callable[[str
     return book, loaded.policy.apply(problems)
 
 
+def with_pdf_engine(loaded: LoadedManifest, engine: str | None) -> LoadedManifest:
+    """`chapbook build --pdf-engine`: the manifest's PDF options with that engine."""
+    if engine is None:
+        return loaded
+    from compiler.backends.pdf.options import ENGINES, PdfOptions
+    if engine.lower() not in ENGINES:
+        raise FatalError(f"--pdf-engine {engine!r}: use one of {', '.join(ENGINES)}", 2)
+    current = loaded.backend_options.get("pdf") or PdfOptions.model_validate(loaded.manifest.outputs.get("pdf") or {})
+    options = PdfOptions.model_validate({**current.model_dump(exclude_unset=True), "engine": engine.lower()})
+    return replace(loaded, backend_options={**loaded.backend_options, "pdf": options})
+
+
 def build_cache(loaded: LoadedManifest, cache_dir: Path | None = None, enabled: bool = True) -> BuildCache:
     """The book's cache (`--cache-dir`, default `.chapbook-cache/` beside book.yml; `--no-cache`: none)."""
     if not enabled:
@@ -78,7 +90,8 @@ def stamp_for(kind: str, loaded: LoadedManifest, plan: Plan, cache: BuildCache, 
     key = {"formats": list(plan.order), "out": str(out_dir) if out_dir else None, "strict": strict,
            "ignore": sorted(loaded.policy.ignore), "severity": [list(s) for s in loaded.policy.severity],
            "manifest": str(loaded.path), "epoch": os.environ.get("SOURCE_DATE_EPOCH"), "version": __version__,
-           "network": loaded.manifest.network}
+           "network": loaded.manifest.network,
+           "pdf": loaded.backend_options["pdf"].model_dump(mode="json") if "pdf" in loaded.backend_options else None}
     exclude = [p for p in (out_dir, cache.folder) if p is not None]
     return Stamp(kind, key, sources_of(loaded.root, plan.theme.folders), exclude)
 

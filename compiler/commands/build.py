@@ -28,6 +28,7 @@ def build(
     show_all: ShowAll = False,
     json_flag: Annotated[bool, typer.Option("--json", metavar="", help="Print the diagnostics as JSON on standard output (as check --json).")] = False,
     force: Annotated[bool, typer.Option("--force", metavar="", help="Build even when nothing changed since the last build into this folder.")] = False,
+    pdf_engine: Annotated[Optional[str], typer.Option("--pdf-engine", help="weasyprint or typst: overrides outputs.pdf.engine for this build.")] = None,
     cache_dir: CacheDir = None,
     no_cache: NoCache = False,
     quiet: Quiet = False,
@@ -38,7 +39,7 @@ def build(
     With --json, the diagnostics go to standard output as JSON (the same list `check --json` gives).
     When nothing changed since the last build into the same folder, nothing is rewritten (--force)."""
     terminal.set(quiet, verbose)
-    loaded = load_for(manifest, ignore)
+    loaded = run.with_pdf_engine(load_for(manifest, ignore), pdf_engine)
     plan = run.prepare(loaded, run.formats_of(loaded, format))   # unknown formats and themes: before any work
     out_dir = (out or loaded.root / "dist").resolve()
     cache = run.build_cache(loaded, cache_dir, not no_cache)

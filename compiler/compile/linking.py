@@ -81,6 +81,8 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
     def raw(el):
         fmt, text = el["c"]
         if fmt.lower() not in ("html", "html5", "html4"):
+            if fmt.lower() == "typst":     # never run: the Typst PDF engine typesets posts as text
+                report("CB271", text.strip().split("\n")[0][:40], "raw Typst block dropped (posts cannot run Typst code)")
             return []
         if is_dangerous(text):
             report("CB112", text.strip().split("\n")[0][:40], f"raw HTML with script-like content sanitised: {text.strip()[:60]!r}")

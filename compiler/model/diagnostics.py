@@ -61,6 +61,11 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB230": (Severity.WARNING, "HTML: page problem"),
     "CB240": (Severity.WARNING, "DOCX: conversion problem"),
     "CB250": (Severity.WARNING, "EPUB: the cover could not be typeset like the PDF's: a simpler cover is drawn"),
+    "CB270": (Severity.WARNING, "PDF (Typst engine): Typst error or summary; the PDF is not written on error"),
+    "CB271": (Severity.WARNING, "raw Typst block in a post dropped (posts cannot run Typst code)"),
+    "CB272": (Severity.WARNING, "PDF (Typst engine): image left out (remote, unreadable, too large or unsupported)"),
+    "CB273": (Severity.WARNING, "PDF (Typst engine): content nested too deeply printed as plain text"),
+    "CB274": (Severity.WARNING, "PDF (Typst engine): warning reported by Typst"),
     "CB290": (Severity.WARNING, "backend plugin warning"),
 }
 

@@ -46,6 +46,8 @@ class PdfBackend:
     def build(self, book: Book, options: PdfOptions, ctx: BuildContext) -> list[Path]:
         """Write `<out>/<slug>.pdf` (`out` is the build's staging folder); a failed render is reported
         as an error, so the build publishes nothing and any previous PDF stays."""
+        if options.engine != "weasyprint":       # another engine: a backend of its own (compiler/backends/typst)
+            return engine_backend(options.engine).build(book, options, ctx)
         target = ctx.out_dir / f"{book.meta.slug}.pdf"
         shown = relative(book.root, ctx.shown(target))
         assembled = assemble(book, options, ctx.theme)
@@ -86,6 +88,15 @@ def limit_diagnostics(job: dict, shown: str) -> list[Diagnostic]:
                      "force here (ulimit -v, prlimit or a container), instead of its default of 75% of RAM",
                      Severity.INFO)]
     return []
+
+
+def engine_backend(engine: str):
+    """The registered backend of that name (an install older than the engine: the built-in one)."""
+    from compiler.backends import load_backend, registry
+    if engine in registry():
+        return load_backend(engine)
+    from compiler.backends.typst import TypstBackend
+    return TypstBackend()
 
 
 def prepare_diagnostics(book: Book, assembled: Assembled, shown: str) -> list[Diagnostic]:

@@ -60,8 +60,12 @@ class Margins(BaseModel):
         return v
 
 
+ENGINES = ("weasyprint", "typst")
+
+
 class PdfOptions(BackendOptions):
     """`outputs.pdf` in book.yml. See docs/pdf.md."""
+    engine: Literal["weasyprint", "typst"] = Field("weasyprint", description="Typesetter: weasyprint or typst")
     page_size: str = Field("A5", description="A4, A5, Letter, 6in x 9in, or WIDTH x HEIGHT")
     margins: str | Margins | None = Field(None, description="One length for all sides, or top/bottom/inner/outer")
     font_size: str | float = Field("10.5pt", description="Body text size (a number means points)")
