@@ -218,8 +218,10 @@ def _write_formats(book, loaded, backends, ctx, summary) -> None:
         options = backend.options_model.model_validate(loaded.manifest.outputs.get(name) or {})
         start = time.perf_counter()
         if err.is_terminal and State.verbosity >= 0:
-            with err.status(f"writing {name}"):
+            with err.status(f"writing {name}") as status:
+                ctx.progress = lambda text, name=name: status.update(f"writing {name}: {text}")
                 paths = backend.build(book, options, ctx)
+                ctx.progress = None
         else:
             if State.verbosity >= 0:
                 err.print(f"writing {name} …")

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from compiler.backends import BuildContext
 from compiler.backends.pdf.chapters import MAX_DEPTH, prepare_chapter
+from compiler.backends.pdf.chunked import usable_cores
 from compiler.backends.pdf.document import Assembled, assemble
 from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL, FetchPolicy, Refused, make_fetcher
 from compiler.backends.pdf.options import PdfOptions
@@ -44,6 +45,16 @@ class PdfBackend:
 
     def build(self, book: Book, options: PdfOptions, ctx: BuildContext) -> list[Path]:
         """Write `<out>/<slug>.pdf`; on a failed render, report it and keep any previous PDF."""
+        jobs = options.jobs or usable_cores()
+        if jobs > 1 and options.variant != "pdf/ua-1":
+            from compiler.backends.pdf.build_chunked import build_chunked
+            built = build_chunked(self, book, options, ctx, jobs)
+            if built is not None:
+                return built
+        return self.build_single(book, options, ctx)
+
+    def build_single(self, book: Book, options: PdfOptions, ctx: BuildContext) -> list[Path]:
+        """The whole book in one WeasyPrint render (`jobs: 1`, PDF/UA, books of one chunk)."""
         target = ctx.out_dir / f"{book.meta.slug}.pdf"
         shown = relative(book.root, target)
         assembled = assemble(book, options, ctx.theme)
