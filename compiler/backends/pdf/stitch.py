@@ -129,7 +129,20 @@ def _copy(final: pikepdf.Pdf, source: pikepdf.Pdf, obj):
 def _draw_over(final: pikepdf.Pdf, page: pikepdf.Page, source: pikepdf.Page, dx: float) -> None:
     """The chunk page's content as a form XObject on `page`, moved by `dx`; its annotations too."""
     width, height = float(source.mediabox[2]), float(source.mediabox[3])
-    page.add_overlay(source, pikepdf.Rectangle(dx, 0, dx + width, height), shrink=False, expand=False)
+    # as pikepdf's add_overlay, but with a fixed resource name (it draws a random one: not reproducible)
+    # The skeleton's pages share one resource dictionary (WeasyPrint writes one): each page gets its own.
+    form = final.copy_foreign(source.as_form_xobject())
+    shared = page.obj.get("/Resources") or Dictionary()
+    resources = Dictionary({key: value for key, value in shared.items()})
+    xobjects = resources.get("/XObject")
+    resources.XObject = Dictionary({key: value for key, value in xobjects.items()} if xobjects is not None else {})
+    name = Name("/ChapbookChunk")
+    resources.XObject[name] = form
+    page.obj.Resources = resources
+    placement = page.calc_form_xobject_placement(form, name, pikepdf.Rectangle(dx, 0, dx + width, height),
+                                                 allow_shrink=False, allow_expand=False)
+    page.contents_add(b"q\n", prepend=True)
+    page.contents_add(b"Q\n" + placement, prepend=False)
     if "/Annots" not in source.obj:
         return
     annots = page.obj.get("/Annots")
