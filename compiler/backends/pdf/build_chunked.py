@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from compiler import __version__
@@ -62,6 +63,12 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
     run = _Run(jobs, cache, salt, policy, ctx)
     toc_ids = sorted({e.id for e in entries})
     work = Path(tempfile.mkdtemp(prefix="chapbook-pdf-"))
+    clock = [time.perf_counter()]
+
+    def lap() -> float:
+        now = time.perf_counter()
+        seconds, clock[0] = now - clock[0], now
+        return seconds
     try:
         # 1. the chunks, in parallel
         chunk_jobs = []
@@ -78,6 +85,7 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
         if missing:
             _internal(ctx, shown, f"chapter {missing[0]} was not found in its chunk")
 
+        chunk_wall = lap()
         # 2. the skeleton: front segment first (its length fixes the roman numbers), then the body
         recto = options.recto_chapters
         front = [b for b in blocks if b["kind"] == "front"]
@@ -139,6 +147,7 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
         seg_results = run.render(seg_jobs, "page furniture") if seg_jobs else []
         _check(seg_results, None, ctx, shown)
 
+        skeleton_wall = lap()
         # 3. the plan of every final page, then the merge
         dx = ck.side_shift_pt(options)
         plan: list = []
@@ -184,10 +193,12 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
         chunk_files = [Path(r["file"]) for r in chunk_results]
         with atomic_path(target) as tmp:
             pages = stitch(tmp, segment_files, chunk_files, plan, outline(toc_tree(entries)), body_start)
+        merge_wall = lap()
         if cache is not None:
             cache.prune(run.used)
         results = chunk_results + [seg0] + seg_results
         fresh = [r for r in results if not r.get("cached")]
+        chunk_cpu = sum(r.get("cpu", 0) for r in chunk_results if not r.get("cached"))
         merged = {"refused": [x for r in results for x in r.get("refused", [])],
                   "messages": [m for r in results for m in r.get("messages", [])],
                   "pages": pages, "cpu": sum(r.get("cpu", 0) for r in fresh),
@@ -197,7 +208,9 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
             "CB262", shown, None,
             f"PDF: {pages} pages from {len(chunks)} chunks and {1 + len(seg_results)} skeleton segments on {jobs} "
             f"processes ({len(results) - len(fresh)} of {len(results)} reused from the cache); renderers "
-            f"{merged['cpu']:.1f} s CPU, peak memory {merged['maxrss_kb'] >> 10} MB per renderer", Severity.INFO))
+            f"{merged['cpu']:.1f} s CPU, peak memory {merged['maxrss_kb'] >> 10} MB per renderer; chunks "
+            f"{chunk_wall:.1f} s ({chunk_cpu:.1f} s CPU), skeleton {skeleton_wall:.1f} s "
+            f"({merged['cpu'] - chunk_cpu:.1f} s CPU), merge {merge_wall:.1f} s", Severity.INFO))
         return [target]
     except _Failed:
         return []
