@@ -323,8 +323,9 @@ def _with_tmpdir(tmp: Path) -> list[int]:
     return found
 
 
-def test_a_crashed_renderer_is_a_clear_error(tmp_path):
-    manifest = write_book(tmp_path / "book", {})
+def _build_and_signal(tmp_path: Path, options: dict, sig: int) -> tuple[subprocess.CompletedProcess, Path, Path]:
+    """Build in a child process, send `sig` to one of its renderers, wait for the end."""
+    manifest = write_book(tmp_path / "book", options)
     out, tmp = tmp_path / "out", tmp_path / "tmp"
     out.mkdir()
     tmp.mkdir()
@@ -333,23 +334,42 @@ def test_a_crashed_renderer_is_a_clear_error(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "compiler", "build", str(manifest), "--format", "pdf", "--out",
                              str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=Path(__file__).resolve().parents[2])
-    killed = None
+    signalled = None
     deadline = time.monotonic() + 300
-    while killed is None and time.monotonic() < deadline and proc.poll() is None:
+    while signalled is None and time.monotonic() < deadline and proc.poll() is None:
         renderers = _renderers_of(proc.pid)
         if renderers:
             time.sleep(0.5)
-            os.kill(renderers[0], signal.SIGKILL)
-            killed = renderers[0]
+            os.kill(renderers[0], sig)
+            signalled = renderers[0]
         time.sleep(0.05)
-    _, stderr = proc.communicate(timeout=300)
-    assert killed, "no renderer was seen"
-    assert proc.returncode == 1, stderr
-    assert "CB261" in stderr and "killed by signal 9" in stderr, stderr
-    assert "Traceback" not in stderr
+    _, stderr = proc.communicate(timeout=400)
+    assert signalled, "no renderer was seen"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "", stderr), out, tmp
+
+
+def _failed_cleanly(result: subprocess.CompletedProcess, out: Path, tmp: Path) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "CB261" in result.stderr and "PDF not written" in result.stderr
+    assert "Traceback" not in result.stderr
     assert (out / "chunk-book.pdf").read_bytes() == b"previous"
-    assert _with_tmpdir(tmp) == []
-    assert not list(tmp.glob("chapbook-pdf-*"))
+    assert _with_tmpdir(tmp) == []                       # no renderer left running
+    assert not list(tmp.glob("chapbook-pdf-*"))          # the chunks' folder is gone
+
+
+def test_a_crashed_renderer_is_a_clear_error(tmp_path):
+    result, out, tmp = _build_and_signal(tmp_path, {}, signal.SIGKILL)
+    _failed_cleanly(result, out, tmp)
+    assert "killed by signal 9" in result.stderr
+
+
+def test_a_hung_renderer_is_stopped_at_the_time_limit(tmp_path):
+    """A renderer that stops using CPU (here: SIGSTOP) is killed by the wall-clock backstop."""
+    start = time.monotonic()
+    result, out, tmp = _build_and_signal(tmp_path, {"timeout": 10}, signal.SIGSTOP)
+    _failed_cleanly(result, out, tmp)
+    assert "rendering took longer than 40 s" in result.stderr
+    assert time.monotonic() - start < 240
 
 
 def test_a_renderer_out_of_memory_is_a_clear_error(tmp_path):

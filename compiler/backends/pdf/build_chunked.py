@@ -60,7 +60,7 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
     cache = None if book.network else ChunkCache.beside(book.root, "pdf")
     salt = _salt(ctx, options)
     policy = FetchPolicy(book.root, tuple(ctx.theme.folders), dict(book.assets), book.network)
-    run = _Run(jobs, cache, salt, policy, ctx)
+    run = _Run(jobs, cache, salt, policy, ctx, options.timeout)
     toc_ids = sorted({e.id for e in entries})
     work = Path(tempfile.mkdtemp(prefix="chapbook-pdf-"))
     clock = [time.perf_counter()]
@@ -222,8 +222,10 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
 class _Run:
     """Renders through the cache and the process pool, with progress."""
 
-    def __init__(self, jobs: int, cache: ChunkCache | None, salt: str, policy: FetchPolicy, ctx: BuildContext):
+    def __init__(self, jobs: int, cache: ChunkCache | None, salt: str, policy: FetchPolicy, ctx: BuildContext,
+                 timeout: int | None):
         self.jobs, self.cache, self.salt, self.policy, self.ctx = jobs, cache, salt, policy, ctx
+        self.timeout = timeout
         self.running = Running()
         self.used: set[str] = set()
         self.total = 0
@@ -256,7 +258,7 @@ class _Run:
             self.pages += result.get("pages", 0)
             self._show(what)
 
-        rendered = ck.render_many([(jobs[i], default_timeout(jobs[i]["html"])) for i, _ in todo], self.jobs,
+        rendered = ck.render_many([(jobs[i], self.timeout or default_timeout(jobs[i]["html"])) for i, _ in todo], self.jobs,
                                   self.running, done)
         for (index, key), result in zip(todo, rendered):
             result = {**result, "file": jobs[index]["target"]}
