@@ -49,7 +49,8 @@ document = weasyprint.HTML(string=job["html"], base_url=BOOK_URL, url_fetcher=ma
 document.write_pdf(sys.argv[2])
 seconds = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_SELF)
-print(json.dumps({"seconds": seconds, "pages": len(document.pages), "maxrss_kb": usage.ru_maxrss,
+hwm = next(int(l.split()[1]) for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmHWM:"))
+print(json.dumps({"seconds": seconds, "pages": len(document.pages), "maxrss_kb": hwm,
                   "cpu": time.process_time() - cpu_start, "cpu_total": usage.ru_utime + usage.ru_stime}))
 """
 

@@ -57,10 +57,22 @@ def render_job(job: dict) -> dict:
     kept = [m for m in messages if not _NOISE.search(m) and not any(u in m for u in refused_urls)]
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result = {"pages": len(document.pages), "refused": fetcher.refused, "messages": kept,
-              "maxrss_kb": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}
+              "maxrss_kb": _peak_kb() or usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}
     if job.get("starts") is not None:
         result["page_info"] = page_info(document, set(job["starts"]))
     return result
+
+
+def _peak_kb() -> int | None:
+    """This process's own peak RSS (VmHWM). Not ru_maxrss: Linux carries that over exec() from
+    the forking parent, so a renderer started by a big process would report the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def page_info(document, starts: set[str]) -> list[list]:
