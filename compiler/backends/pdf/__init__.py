@@ -1,4 +1,8 @@
-"""PDF backend: the whole book as one print-styled HTML document, typeset by WeasyPrint.
+"""PDF backend: the book as print-styled HTML, typeset by WeasyPrint.
+
+A book longer than one chunk is typeset in parallel chunks and stitched (`chunked`,
+`build_chunked`, `stitch`; design and measurements in docs/pdf.md); `jobs: 1`, PDF/UA and
+short books are one HTML document in one render (`build_single`).
 
 Why it is built this way:
 - Everything a printed book needs is CSS Paged Media in the theme (`pdf/print.css`): running

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -289,7 +288,6 @@ class _Run:
     def _digest(self, rel: str) -> str:
         if rel not in self._digests:
             try:
-                from urllib.parse import unquote
                 path = self.policy.locate(BOOK_URL + rel)
                 self._digests[rel] = hashlib.sha256(Path(path).read_bytes()).hexdigest() if isinstance(path, Path) else rel
             except (Refused, OSError):
