@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: Chromium (HTML tests), poppler (pdfinfo, pdftotext, pdffonts, pdftoppm),
+# Debian packages: Chromium (HTML tests), poppler (pdfinfo, pdftotext, pdffonts, pdftoppm), qpdf (--check),
 # Java (EPUBCheck, the Nu HTML Checker), Calibre's ebook-meta (EPUB metadata as readers see it).
 need=()
 command -v chromium >/dev/null || need+=(chromium)
 command -v pdfinfo >/dev/null || need+=(poppler-utils)
+command -v qpdf >/dev/null || need+=(qpdf)
 command -v java >/dev/null || need+=(default-jre-headless)
 command -v ebook-meta >/dev/null || need+=(calibre)
 command -v npm >/dev/null || need+=(npm)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Callable, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -34,6 +34,7 @@ class BuildContext:
     formats: tuple[str, ...]                    # every format built in this run, in order
     outputs: dict[str, list[Path]] = field(default_factory=dict)   # filled as backends finish
     diagnostics: list[Diagnostic] = field(default_factory=list)    # backends append problems here
+    progress: Callable[[str], None] | None = None                  # a long backend's "12/40 chunks"
     final_dir: Path | None = None     # where out_dir's files are published (name this one in messages)
 
     def shown(self, path: Path) -> Path:

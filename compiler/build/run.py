@@ -187,8 +187,10 @@ def write(book: Book, loaded: LoadedManifest, plan: Plan, out_dir: Path, strict:
             backend = plan.backends[name]
             options = backend_options(loaded, name, backend)
             start = time.perf_counter()
-            with announce(name) if announce else nullcontext():
+            with announce(name) if announce else nullcontext() as update:
+                ctx.progress = update      # a long backend's "chunks 3/9" (None: nobody shows it)
                 paths = backend.build(book, options, ctx)
+                ctx.progress = None
             ctx.outputs[name] = paths
             summary.append((name, paths, time.perf_counter() - start))
         failed = has_errors(loaded.policy.apply(ctx.diagnostics), strict)

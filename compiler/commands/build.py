@@ -89,8 +89,9 @@ def _report(problems, show_all: bool, as_json: bool) -> None:
 
 @contextmanager
 def _writing(name: str):
-    with terminal.status(f"writing {name}", plain=f"writing {name} …"):
-        yield
+    """The spinner around one backend; yields how the backend tells its progress (None off a terminal)."""
+    with terminal.status(f"writing {name}", plain=f"writing {name} …") as update:
+        yield (lambda text: update(f"writing {name}: {text}")) if update else None
 
 
 def _size(path: Path) -> str:

@@ -1,7 +1,7 @@
 """Where things live on the web: each post on the original blog, and this folder once published.
 
 The rule for a post (documented in docs/html.md): its permalink, as the blog engine makes it
-(compiler/compile/permalinks.py: `chapter.url`), or, when the manifest gives one, `site_url` joined
+(compiler/compile/permalinks/: `chapter.url`), or, when the manifest gives one, `site_url` joined
 with `outputs.html.post_url`, whose placeholders are the chapter's slug and its date (a Jekyll blog:
 `{yyyy}/{mm}/{dd}/{slug}.html`). No URL is guessed: a post whose address is not known has no
 original link. Without `site_url` there is no original link, no canonical URL and no sitemap.
@@ -23,7 +23,7 @@ def original_url(book: Book, chapter: Chapter, options: HtmlOptions) -> str | No
     if not book.meta.site_url:
         return None
     if options.post_url is None:
-        return clean_url(chapter.url) if chapter.url else None
+        return encode_url(chapter.url) if chapter.url else None
     d = chapter.date
     fields = {"slug": chapter.slug, "yyyy": f"{d:%Y}" if d else None, "mm": f"{d:%m}" if d else None,
               "dd": f"{d:%d}" if d else None}

@@ -1,4 +1,8 @@
-"""PDF backend: the whole book as one print-styled HTML document, typeset by WeasyPrint.
+"""PDF backend: the book as print-styled HTML, typeset by WeasyPrint.
+
+A book longer than one chunk is typeset in parallel chunks and stitched (`chunked`,
+`build_chunked`, `stitch`; design and measurements in docs/pdf.md); `jobs: 1`, PDF/UA and
+short books are one HTML document in one render (`build_single`).
 
 Why it is built this way:
 - Everything a printed book needs is CSS Paged Media in the theme (`pdf/print.css`): running
@@ -14,27 +18,22 @@ Why it is built this way:
 
 from __future__ import annotations
 
-import re
-import resource
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from compiler.backends import BuildContext
-from compiler.backends.pdf.chapters import MAX_DEPTH, prepare_chapter
+from compiler.backends.pdf.chapters import prepare_chapter
+from compiler.backends.pdf.chunked import usable_cores
 from compiler.backends.pdf.document import Assembled, assemble
+from compiler.backends.pdf.reports import limit_diagnostics, prepare_diagnostics, render_diagnostics
 from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL, FetchPolicy, Refused, make_fetcher
 from compiler.backends.pdf.options import PdfOptions
 from compiler.backends.pdf.outline import TocEntry, toc_entries
 from compiler.backends.pdf.renderer import default_memory_limit, default_timeout, render_job, run_renderer
 from compiler.model.book import Book
-from compiler.model.diagnostics import Diagnostic, Severity, diag
-from compiler.support import limits
 from compiler.support.paths import relative
 
 __all__ = ["BOOK_URL", "THEME_URL", "FetchPolicy", "PdfBackend", "PdfOptions", "Refused", "TocEntry", "assemble",
            "make_fetcher", "prepare_chapter", "render_job", "toc_entries"]
-MAX_MESSAGES = 20
-_NOTDEF = re.compile(r'^\.notdef glyph rendered for Unicode string unsupported by fonts: "(.*)"')
 
 
 # --- the backend ---------------------------------------------------------------------------------
@@ -48,6 +47,16 @@ class PdfBackend:
         as an error, so the build publishes nothing and any previous PDF stays."""
         if options.engine != "weasyprint":       # another engine: a backend of its own (compiler/backends/typst)
             return engine_backend(options.engine).build(book, options, ctx)
+        jobs = options.jobs or usable_cores()
+        if jobs > 1 and options.variant != "pdf/ua-1":
+            from compiler.backends.pdf.build_chunked import build_chunked
+            built = build_chunked(self, book, options, ctx, jobs)
+            if built is not None:
+                return built
+        return self.build_single(book, options, ctx)
+
+    def build_single(self, book: Book, options: PdfOptions, ctx: BuildContext) -> list[Path]:
+        """The whole book in one WeasyPrint render (`jobs: 1`, PDF/UA, books of one chunk)."""
         target = ctx.out_dir / f"{book.meta.slug}.pdf"
         shown = relative(book.root, ctx.shown(target))
         assembled = assemble(book, options, ctx.theme)
@@ -80,16 +89,6 @@ class PdfBackend:
         }
 
 
-def limit_diagnostics(job: dict, shown: str) -> list[Diagnostic]:
-    """Say (info, shown with -v) when the renderer's memory is capped by a limit already in force."""
-    hard = limits.hard_limit(resource.RLIMIT_AS)
-    if hard is not None and job.get("memory_limit") == hard:
-        return [diag("CB222", shown, None, f"PDF: the renderer may use {hard >> 20} MiB, the address-space limit in "
-                     "force here (ulimit -v, prlimit or a container), instead of its default of 75% of RAM",
-                     Severity.INFO)]
-    return []
-
-
 def engine_backend(engine: str):
     """The registered backend of that name (an install older than the engine: the built-in one)."""
     from compiler.backends import load_backend, registry
@@ -99,56 +98,3 @@ def engine_backend(engine: str):
     return TypstBackend()
 
 
-def prepare_diagnostics(book: Book, assembled: Assembled, shown: str) -> list[Diagnostic]:
-    found = [diag("CB220", source, None, f"PDF: {count} element(s) nested more than {MAX_DEPTH} levels deep "
-                                         "were flattened to text") for source, count in assembled.flattened.items()]
-    if assembled.cover_problem:
-        found.append(diag("CB202", shown, None, assembled.cover_problem))
-    return found
-
-
-def render_diagnostics(book: Book, result: dict, shown: str) -> list[Diagnostic]:
-    """The renderer's refusals (CB201, CB221 for fonts), warnings (CB220) and failure (CB220 error)."""
-    found = []
-    for url, reason in dict.fromkeys(tuple(r) for r in result.get("refused", [])):
-        where = _source_of(book, url) or shown
-        if re.search(r"\.(otf|ttf|woff2?)$", url, re.I):
-            found.append(diag("CB221", where, None, f"PDF: font {url} not loaded: {reason}"))
-        else:
-            found.append(diag("CB201", where, None, f"PDF: {_shown_url(url)} left out: {reason}"))
-    messages = list(dict.fromkeys(result.get("messages", [])))
-    missing = [m[1] for m in map(_NOTDEF.search, messages) if m]
-    if missing:
-        shown_chars = "".join(dict.fromkeys("".join(missing)))
-        found.append(diag("CB220", shown, None, f"PDF: characters no font has, printed as boxes: {shown_chars[:60]} "
-                                                "(install or add a font that has them)"))
-        messages = [m for m in messages if not _NOTDEF.search(m)]
-    for message in messages[:MAX_MESSAGES]:
-        severity = Severity.INFO if message.startswith(("Ignored", "Unsupported")) else None
-        found.append(diag("CB220", shown, None, f"PDF: WeasyPrint: {message[:300]}", severity))
-    if len(messages) > MAX_MESSAGES:
-        found.append(diag("CB220", shown, None, f"PDF: {len(messages) - MAX_MESSAGES} more WeasyPrint message(s)"))
-    if "error" in result:
-        found.append(diag("CB220", shown, None, f"PDF not written: {result['error']}", Severity.ERROR))
-    else:
-        found.append(diag("CB220", shown, None, f"PDF: {result['pages']} pages; renderer {result['cpu']:.1f} s CPU, "
-                                                f"peak memory {result['maxrss_kb'] >> 10} MB", Severity.INFO))
-    return found
-
-
-def _shown_url(url: str) -> str:
-    for base, label in ((BOOK_URL, ""), (THEME_URL, "theme file ")):
-        if url.startswith(base):
-            return label + unquote(url[len(base):])
-    return url if len(url) <= 80 else url[:77] + "…"
-
-
-def _source_of(book: Book, url: str) -> str | None:
-    """The chapter whose HTML names the refused resource (by its last path segment)."""
-    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1]) if "/" in url else url
-    if not name:
-        return None
-    for chapter in book.all_chapters:
-        if f'{name}"' in chapter.html or f"{name})" in chapter.html:
-            return chapter.source
-    return None

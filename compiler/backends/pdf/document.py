@@ -32,6 +32,16 @@ class Assembled:
 
 def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
     """One HTML document for the whole book, from the theme's `pdf/book.html.j2`."""
+    blocks, entries, flattened = book_blocks(book, options)
+    cover_url, cover_problem = cover_of(book, options)
+    html = render_document(book, options, theme, blocks, entries, cover_url=cover_url)
+    start = next((b["id"] for b in blocks if b["body_start"]), None)
+    return Assembled(html, start, flattened, cover_problem)
+
+
+def book_blocks(book: Book, options: PdfOptions) -> tuple[list[dict], list, dict[str, int]]:
+    """The template's blocks (parts and chapters in reading order, chapters' HTML made ready for
+    print), the contents entries, and the chapters whose over-deep content was flattened."""
     entries = toc_entries(book, options.toc_depth)
     marks = {e.id: e for e in entries}
     ids = BookIds(book.chapter_of(), _known_ids(book))
@@ -42,7 +52,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
     for kind, chapter, part in _reading_order(book):
         if kind == "part":
             blocks.append({"kind": "part", "id": part.slug, "title": part.title, "level": marks[part.slug].level,
-                           "running": shorten(part.title, fit), "body_start": first_body})
+                           "running": shorten(part.title, fit), "body_start": first_body, "source": None})
             first_body = False
             continue
         html, deep = prepare_chapter(chapter, marks, ids, options.link_notes)
@@ -51,26 +61,31 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
         blocks.append({"kind": kind, "id": chapter.slug, "title": chapter.title, "level": marks[chapter.slug].level,
                        "running": shorten(chapter.title, fit), "byline": byline(chapter, book.meta.language),
                        "date": chapter.date.strftime("%Y-%m-%d") if chapter.date else None, "html": Markup(html),
-                       "body_start": first_body and kind != "front"})
+                       "body_start": first_body and kind != "front", "source": chapter.source})
         if kind != "front":
             first_body = False
-    cover_url, cover_problem = _cover(book, options)
+    return blocks, entries, flattened
+
+
+def render_document(book: Book, options: PdfOptions, theme: Theme, blocks: list[dict], entries: list, *,
+                    cover_url: str | None = None, cover: bool | None = None, extra_css: str = "") -> str:
+    """The theme's `pdf/book.html.j2` over `blocks`; `extra_css` goes after the options' CSS."""
     meta = book.meta
+    fit = running_chars(options)
     env = theme.environment("pdf")
     env.filters["long_date"] = lambda iso: long_date(str(iso), meta.language)   # as the HTML and EPUB spell dates
     env.filters["tie"] = tie_last_words
     template = env.get_template("book.html.j2")
-    html = template.render(
+    return template.render(
         book=book, meta=meta, blocks=blocks, toc=toc_tree(entries), stylesheet=STYLESHEET,
         layers=[f"{LAYER}?layer={index}" for index, _ in theme.layers("pdf/theme.css")],
-        options_css=Markup(options_css(options)), cover=options.cover, cover_url=cover_url,
-        recto=options.recto_chapters, has_parts=book.has_parts, generator=f"chapbook {__version__}",
+        options_css=Markup(options_css(options) + extra_css), cover=options.cover if cover is None else cover,
+        cover_url=cover_url, recto=options.recto_chapters, has_parts=book.has_parts,
+        generator=f"chapbook {__version__}",
         modified=meta.modified.strftime("%Y-%m-%dT%H:%M:%SZ"), keywords=", ".join(meta.subjects),
         book_running=shorten(meta.title, fit),
         contents_title=words(meta.language)["contents"], words=words(meta.language),
     )
-    start = next((b["id"] for b in blocks if b["body_start"]), None)
-    return Assembled(html, start, flattened, cover_problem)
 
 
 def running_chars(options: PdfOptions) -> int:
@@ -104,7 +119,7 @@ def _known_ids(book: Book) -> set[str]:
     return ids
 
 
-def _cover(book: Book, options: PdfOptions) -> tuple[str | None, str | None]:
+def cover_of(book: Book, options: PdfOptions) -> tuple[str | None, str | None]:
     """The cover image's URL if it is a readable image inside the book, else why not."""
     path = book.meta.cover
     if not options.cover or path is None:

@@ -8,6 +8,7 @@ the `URLFetcher` subclass WeasyPrint 70 requires.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,7 +127,16 @@ def read_confined(path: Path, limit: int = MAX_RESOURCE_BYTES) -> bytes:
         os.close(fd)
 
 
-def make_fetcher(policy: FetchPolicy):
+_TARGET_COUNTER = re.compile(rb"target-counter\(\s*attr\(\s*href(?:\s+url)?\s*\)\s*,\s*page\s*(?:,\s*[-\w]+\s*)?\)")
+
+
+def literal_page_numbers(css: bytes) -> bytes:
+    """`target-counter(attr(href url), page[, style])` -> `attr(data-page)`: in the chunked PDF the
+    contents are typeset apart from their targets, with the final page labels written in."""
+    return _TARGET_COUNTER.sub(b"attr(data-page)", css)
+
+
+def make_fetcher(policy: FetchPolicy, literal_targets: bool = False):
     """A WeasyPrint URLFetcher confined by `policy`; refused URLs are kept in `.refused`.
 
     WeasyPrint is imported here, not at module level: it is slow to import and only the
@@ -149,6 +159,8 @@ def make_fetcher(policy: FetchPolicy):
                 self.refused.append((url, str(exc)))
                 raise
             kind = MEDIA_TYPES.get(target.suffix.lower(), "application/octet-stream")
+            if literal_targets and kind == "text/css":
+                body = literal_page_numbers(body)
             return URLFetcherResponse(url, body, {"Content-Type": kind})
 
     return ConfinedFetcher()

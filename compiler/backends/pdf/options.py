@@ -78,6 +78,8 @@ class PdfOptions(BackendOptions):
                                 description="Seconds the renderer may take (default: by book size)")
     memory_limit: int | None = Field(None, ge=64, le=16 * 1024 * 1024,
                                      description="MiB the renderer may use (default: 75% of RAM)")
+    jobs: int | None = Field(None, ge=1, le=256,
+                             description="Renderer processes for a long book (default: usable cores; 1: one pass)")
 
     @field_validator("memory_limit")
     @classmethod

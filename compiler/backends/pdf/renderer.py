@@ -38,10 +38,12 @@ def render_job(job: dict) -> dict:
     logger.addHandler(Collect(logging.WARNING))
     policy = FetchPolicy(Path(job["root"]), tuple(Path(p) for p in job["theme"]),
                          {k: Path(v) for k, v in job["assets"].items()}, job["network"])
-    fetcher = make_fetcher(policy)
+    fetcher = make_fetcher(policy, literal_targets=bool(job.get("literal_targets")))
     options = {"pdf_variant": job["variant"], "pdf_tags": job["variant"] == "pdf/ua-1"}
 
     def page_labels(document, pdf):
+        if job.get("starts") is not None:
+            return                      # a chunk or a skeleton segment: the merge labels the pages
         start = next((i for i, page in enumerate(document.pages) if job["body_start"] in page.anchors), None)
         nums = [0, pydyf.Dictionary({"S": "/r"})]
         if start:
@@ -55,8 +57,34 @@ def render_job(job: dict) -> dict:
     refused_urls = {url for url, _ in fetcher.refused}
     kept = [m for m in messages if not _NOISE.search(m) and not any(u in m for u in refused_urls)]
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return {"pages": len(document.pages), "refused": fetcher.refused, "messages": kept,
-            "maxrss_kb": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}
+    result = {"pages": len(document.pages), "refused": fetcher.refused, "messages": kept,
+              "maxrss_kb": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}
+    if job.get("starts") is not None:
+        result["page_info"] = page_info(document, set(job["starts"]))
+    return result
+
+
+def _peak_kb() -> int | None:
+    """This process's own peak RSS (VmHWM). Not ru_maxrss: Linux carries that over exec() from
+    the forking parent, so a renderer started by a big process would report the parent's size."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def page_info(document, starts: set[str]) -> list[list]:
+    """Per page: blank (inserted by a right/left break), and the ids of `starts` on it, top down."""
+    info = []
+    for page in document.pages:
+        box = getattr(page, "_page_box", None)
+        blank = bool(getattr(getattr(box, "page_type", None), "blank", False))
+        found = sorted((xy[1], name) for name, xy in page.anchors.items() if name in starts)
+        info.append([blank, [name for _, name in found]])
+    return info
 
 
 def child_main() -> None:
@@ -76,6 +104,8 @@ def child_main() -> None:
         result = {"error": "content is nested too deeply to typeset"}
     except Exception as exc:  # a WeasyPrint failure must become a diagnostic, not a traceback
         result = {"error": f"WeasyPrint failed: {type(exc).__name__}: {exc}"}
+    if "maxrss_kb" in result:   # read here, outside the render: the render opens nothing but the book and theme
+        result["maxrss_kb"] = _peak_kb() or result["maxrss_kb"]
     out.write(json.dumps(result))
     out.flush()
 
@@ -83,25 +113,75 @@ def child_main() -> None:
 WALL_FACTOR = 4     # the wall-clock backstop, in CPU limits: a busy machine is slow, not stuck
 
 
-def run_renderer(job: dict, timeout: float) -> dict:
+def run_renderer(job: dict, timeout: float, running: "Running | None" = None) -> dict:
     """Run `render_job` in a fresh interpreter with limits; never raises for a failed render.
 
     `timeout` is CPU seconds (RLIMIT_CPU in the child: infinite loops), with a wall-clock backstop
-    of WALL_FACTOR times that (anything that would block without using CPU).
+    of WALL_FACTOR times that (anything that would block without using CPU). `running` (shared by
+    the renders of one build) lets another thread stop this render when a sibling failed.
     """
     job = {**job, "cpu_limit": timeout}
     package_parent = str(Path(__file__).resolve().parents[3])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)}
     command = [sys.executable, "-c", "from compiler.backends.pdf.renderer import child_main; child_main()"]
+    running = running or Running()
+    proc = running.start(command, env)
+    if proc is None:
+        return {"error": "stopped: another part of the PDF failed", "cancelled": True}
     try:
-        proc = subprocess.run(command, input=json.dumps(job).encode(), capture_output=True,
-                              timeout=WALL_FACTOR * timeout, env=env)
+        out, err = proc.communicate(json.dumps(job).encode(), timeout=WALL_FACTOR * timeout)
     except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
         return {"error": f"rendering took longer than {WALL_FACTOR * timeout:.0f} s (raise outputs.pdf.timeout, or split the book)"}
+    finally:
+        running.forget(proc)
+    if running.cancelled:
+        return {"error": "stopped: another part of the PDF failed", "cancelled": True}
+    done = subprocess.CompletedProcess(command, proc.returncode, out, err)
     try:
-        return json.loads(proc.stdout or b"null") or {"error": _crash(proc)}
+        return json.loads(out or b"null") or {"error": _crash(done)}
     except json.JSONDecodeError:
-        return {"error": _crash(proc)}
+        return {"error": _crash(done)}
+
+
+class Running:
+    """The renderer processes of one build: started under a lock, all killed by `cancel()`."""
+
+    def __init__(self):
+        import threading
+        self._lock = threading.Lock()
+        self._procs: set[subprocess.Popen] = set()
+        self.cancelled = False
+
+    def start(self, command: list[str], env: dict) -> subprocess.Popen | None:
+        with self._lock:
+            if self.cancelled:
+                return None
+            proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=env)
+            self._procs.add(proc)
+            return proc
+
+    def forget(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def cancel(self) -> None:
+        """Kill every renderer still running and wait for it: no process outlives the build."""
+        with self._lock:
+            self.cancelled = True
+            procs = list(self._procs)
+        for proc in procs:
+            try:
+                proc.kill()
+            except OSError:
+                pass
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
 
 
 def _crash(proc: subprocess.CompletedProcess) -> str:
