@@ -236,7 +236,7 @@ def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnosti
         title = post.title
         if entry.kind != "chapter" and "title" not in post.meta:
             title, blocks = _title_from_heading(blocks, title)
-        found = lint.heading_jumps(post, blocks)
+        found = lint.heading_jumps(post, blocks, title) + lint.images_without_alt(post, blocks)
         blocks = normalise_headings(blocks, title)
         unfinished = lint.empty_sections(post, blocks) + lint.editorial_notes(post, blocks, m.editorial_notes)
         return Draft(entry, post.slug, title, blocks, [], {}, unfinished=bool(unfinished)), used, found + unfinished
