@@ -71,9 +71,9 @@ def heading_jumps(post: Post, blocks: list, title: str | None = None) -> list[Di
     blocks = drop_title_repeat(blocks, post.title if title is None else title)
     jumps = {j.index: j for j in plan(blocks)[1]}
     found, after = [], 0
-    for i, block in enumerate(headers(blocks)):
-        text = " ".join(stringify(block["c"][2]).split())
-        line = locate_heading(post, text, after)
+    for i, head in enumerate(headers(blocks)):
+        text = head.text
+        line = post.locate(text, after) if head.raw else locate_heading(post, text, after)
         after = (line or after) + 1
         j = jumps.get(i)
         if j is None:

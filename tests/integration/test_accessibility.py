@@ -130,6 +130,18 @@ HABITS = {
         """, date="2024-01-02"),
     # only ### and ####: a habit, not a jump
     "posts/all-deep.md": post("All deep", "### One\n\nText.\n\n#### One.a\n\nText.\n\n### Two\n\nText.\n", date="2024-01-03"),
+    # raw HTML headings, the closing tag in a later raw block, one inside a div
+    "posts/raw.md": post("Raw headings", """
+        Intro.
+
+        <h4 id="raw-four">Raw four</h4>
+
+        Text.
+
+        ## Two
+
+        <div><h5>In a div</h5><p>Text.</p></div>
+        """, date="2024-01-04"),
     # images with and without alt text, Markdown and raw HTML
     "posts/pictures.md": post("Pictures", """
         Text.
@@ -141,7 +153,7 @@ HABITS = {
         ![](blue.png)
 
         Inline <img src="blue.png"> raw, and <img src="blue.png" alt="A raw blue rectangle"> with alt.
-        """, date="2024-01-04"),
+        """, date="2024-01-05"),
 }
 HABITS_MANIFEST = {"title": "Heading Habits", "authors": ["Tess Ter"], "language": "en",
                    "description": "Posts written with every heading habit.", "chapters": list(HABITS),
@@ -262,6 +274,7 @@ def test_epub_chapter_bodies_have_no_heading_gap(habits):
     assert chapters["skips"] == [1, 2, 3, 2, 3, 3]           # ####→3, #####→3, the quote's ###→3
     assert chapters["starts-deep"] == [1, 2, 3, 2, 3]        # ###→2 before the first ##
     assert chapters["all-deep"] == [1, 2, 3, 2]              # a habit: shifted, not flagged
+    assert chapters["raw"] == [1, 2, 2, 3]                   # raw <h4> and <h5> too
 
 
 def test_html_pages_have_no_heading_gap(habits):
@@ -308,9 +321,11 @@ def test_check_names_each_heading_that_jumped(habits):
     result = habits[1]
     jumps = sorted(re.findall(r"^(\S+?):(\d+): warning CB106 heading \u201c([^\u201d]+)\u201d", result.stdout + result.stderr,
                               re.MULTILINE))
-    assert jumps == [("posts/skips.md", line_of("posts/skips.md", "#### Deep"), "Deep"),
+    assert jumps == sorted([("posts/skips.md", line_of("posts/skips.md", "#### Deep"), "Deep"),
                      ("posts/skips.md", line_of("posts/skips.md", "##### Deeper still"), "Deeper still"),
-                     ("posts/starts-deep.md", line_of("posts/starts-deep.md", "### First"), "First")]
+                     ("posts/raw.md", line_of("posts/raw.md", "<h4"), '<h4 id="raw-four">'),
+                     ("posts/raw.md", line_of("posts/raw.md", "<h5>"), "<h5>"),
+                     ("posts/starts-deep.md", line_of("posts/starts-deep.md", "### First"), "First")])
 
 
 def test_ids_and_links_survive_relevelling(book_dir):

@@ -37,6 +37,14 @@ def drop_title_repeat(blocks: list, title: str) -> list:
 
 
 @dataclass(frozen=True)
+class Written:
+    """A heading as the post has it: a Markdown heading, or a raw HTML `<hN>` tag."""
+    level: int
+    text: str           # its words (Markdown), or the opening tag (raw HTML: `<h4 id="x">`)
+    raw: bool = False
+
+
+@dataclass(frozen=True)
 class Jump:
     """A heading written more than one level below the heading it sits under."""
     index: int          # its place among the post's headings (reading order)
@@ -46,14 +54,22 @@ class Jump:
     level: int          # the level it gets
 
 
-def headers(blocks: list) -> list[dict]:
-    """Every Header element, at any depth, in reading order."""
-    found: list[dict] = []
+_RAW_TAG = re.compile(r"<(/?)h([1-6])(?=[\s/>])([^>]*)>", re.IGNORECASE)
+_HTML = ("html", "html5", "html4")
 
-    def collect(el):
-        found.append(el)
+
+def headers(blocks: list) -> list[Written]:
+    """Every heading, at any depth, in reading order: Header elements and raw HTML heading tags."""
+    found: list[Written] = []
+
+    def header(el):
+        found.append(Written(el["c"][0], " ".join(stringify(el["c"][2]).split())))
         return el   # not None: a heading's inlines hold no heading
-    walk(blocks, {"Header": collect})
+
+    def raw(el):
+        if el["c"][0].lower() in _HTML:
+            found.extend(Written(int(m[2]), m[0], raw=True) for m in _RAW_TAG.finditer(el["c"][1]) if not m[1])
+    walk(blocks, {"Header": header, "RawBlock": raw, "RawInline": raw})
     return found
 
 
@@ -65,29 +81,47 @@ def plan(blocks: list) -> tuple[list[int], list[Jump]]:
     heads = headers(blocks)
     if not heads:
         return [], []
-    shallowest = min(h["c"][0] for h in heads)
+    shallowest = min(h.level for h in heads)
     levels: list[int] = []
     jumps: list[Jump] = []
     stack: list[tuple[int, int]] = []
     for i, h in enumerate(heads):
-        written = h["c"][0]
-        while stack and stack[-1][0] >= written:
+        while stack and stack[-1][0] >= h.level:
             stack.pop()
         level = min(stack[-1][1] + 1, DEEPEST) if stack else TOP
         parent = stack[-1][0] if stack else shallowest - 1
-        if written > parent + 1:
-            text = " ".join(stringify(h["c"][2]).split())
-            jumps.append(Jump(i, text, written, stack[-1][0] if stack else None, level))
-        stack.append((written, level))
+        if h.level > parent + 1:
+            jumps.append(Jump(i, h.text, h.level, stack[-1][0] if stack else None, level))
+        stack.append((h.level, level))
         levels.append(level)
     return levels, jumps
 
 
 def normalise_headings(blocks: list, title: str) -> list:
+    """The post's blocks with every heading at its planned level; a raw HTML heading's closing
+    tag follows its opening tag, even in a later raw block."""
     blocks = drop_title_repeat(blocks, title)
     levels = iter(plan(blocks)[0])
+    open_tags: dict[int, list[int]] = {}      # written level -> new levels of raw tags not yet closed
 
     def relevel(el):
         level = next(levels)
         return el if level == el["c"][0] else {"t": "Header", "c": [level, *el["c"][1:]]}
-    return walk(blocks, {"Header": relevel})
+
+    def retag(m: re.Match) -> str:
+        written = int(m[2])
+        if not m[1]:
+            level = next(levels)
+            open_tags.setdefault(written, []).append(level)
+        else:
+            pending = open_tags.get(written)
+            level = pending.pop() if pending else written
+        return m[0] if level == written else f"<{m[1]}h{level}{m[3]}>"
+
+    def raw(el):
+        fmt, text = el["c"]
+        if fmt.lower() not in _HTML or not _RAW_TAG.search(text):
+            return None
+        new = _RAW_TAG.sub(retag, text)
+        return el if new == text else {"t": el["t"], "c": [fmt, new]}
+    return walk(blocks, {"Header": relevel, "RawBlock": raw, "RawInline": raw})
