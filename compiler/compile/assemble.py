@@ -21,6 +21,7 @@ from compiler.load.manifest import LoadedManifest
 from compiler.support.paths import OutsideBook, confine, relative, walk_posts
 from compiler.load.sources import Post, load_post
 from compiler.compile.transforms import ATTR_INDEX, attr_of, stringify, walk, with_attr
+from compiler.compile.transforms.a11y import empty_header_cells
 from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
 from compiler.compile.transforms.ids import Heading, assign_ids, local_id, unique
@@ -396,7 +397,7 @@ def finish_html(html: str, d: Draft, assets: dict, problems: list[Diagnostic]) -
     """Scope pandoc's generated ids (footnotes, code lines) to the chapter, sanitise, then resolve
     what raw HTML still points at (its links, anchors and images never went through the AST)."""
     html = _GENERATED_IDS.sub(lambda m: f'{m[1]}="{m[2]}{d.slug}--{m[3]}"', html)
-    html = _IMG_NO_ALT.sub('<img alt=""', clean_html(html))
+    html = empty_header_cells(_IMG_NO_ALT.sub('<img alt=""', clean_html(html)))
     post = d.entry.post   # d.links is set: `prepare` resolved the chapter's links before pandoc saw it
 
     def report(code, needle, message):

@@ -19,13 +19,34 @@ _STOP = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "
 _SKIP_TEXT = {"CodeBlock", "RawBlock", "HorizontalRule"}
 
 
+_ATX = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
+_RAW_HEADING = re.compile(r"<h[1-6][\s>]", re.IGNORECASE)
+
+
+def _heading_lines(post: Post, after: int):
+    """(line number, text) of the body's lines that look like headings, at or after `after`."""
+    lines = post.lines
+    for i in range(max(after, post.body_line) - 1, len(lines)):
+        line = lines[i]
+        if (_ATX.match(line) or _RAW_HEADING.search(line)
+                or (line.strip() and i + 1 < len(lines) and _SETEXT.match(lines[i + 1]))):
+            yield i + 1, line
+
+
 def locate_heading(post: Post, text: str, after: int = 0) -> int | None:
-    """The line of a heading with this text (ATX `#` or setext), at or after line `after`."""
+    """The line of a heading with this text (ATX `#`, setext or raw HTML), at or after line `after`:
+    a heading line holding its first words, else its first word (markup such as `code` splits the
+    text), else any line holding them."""
     words = text.split()
     probe = " ".join(words[:6]) if words else text
-    for needle in (probe, words[0] if words else ""):
-        if not needle:
-            continue
+    plain = re.search(r"\w{2,}", text)          # a word without the quotes or markup around it
+    needles = list(dict.fromkeys(n for n in (probe, words[0] if words else "", plain[0] if plain else "") if n))
+    for needle in needles:
+        line = next((n for n, line in _heading_lines(post, after) if needle in line), None)
+        if line is not None:
+            return line
+    for needle in needles:
         line = post.locate(needle, after)
         if line is not None:
             return line

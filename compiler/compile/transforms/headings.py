@@ -74,7 +74,8 @@ def headers(blocks: list) -> list[Written]:
 
 
 def plan(blocks: list) -> tuple[list[int], list[Jump]]:
-    """The level each heading gets (reading order), and the headings that jumped a level.
+    """The level each heading gets (reading order), and the headings that jumped a level (once
+    for a run of siblings: ## A, #### B, #### C reports B only).
 
     A stack of the headings still open (written level, given level): a heading closes those at its
     level or deeper, and sits one level below the one left on top (or at TOP under the title)."""
@@ -86,11 +87,12 @@ def plan(blocks: list) -> tuple[list[int], list[Jump]]:
     jumps: list[Jump] = []
     stack: list[tuple[int, int]] = []
     for i, h in enumerate(heads):
+        sibling = False            # follows a heading of its own level: that one's jump, not a new one
         while stack and stack[-1][0] >= h.level:
-            stack.pop()
+            sibling = stack.pop()[0] == h.level
         level = min(stack[-1][1] + 1, DEEPEST) if stack else TOP
         parent = stack[-1][0] if stack else shallowest - 1
-        if h.level > parent + 1:
+        if h.level > parent + 1 and not sibling:
             jumps.append(Jump(i, h.text, h.level, stack[-1][0] if stack else None, level))
         stack.append((h.level, level))
         levels.append(level)
