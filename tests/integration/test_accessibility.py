@@ -390,3 +390,18 @@ def test_a_book_that_meets_wcag_says_so(described, default_epub):
         assert "textual" in meta(root, "schema:accessModeSufficient")
         assert meta(root, "schema:accessibilityHazard") == ["none"]
         assert len(meta(root, "schema:accessibilitySummary")) == 1
+
+
+def test_the_claims_follow_the_facts():
+    from compiler.backends.epub.package import Accessibility
+
+    def claims(a11y):
+        pairs = a11y.metadata()
+        return ([v for k, v in pairs if k == "dcterms:conformsTo"],
+                "alternativeText" in [v for k, v in pairs if k == "schema:accessibilityFeature"],
+                [v for k, v in pairs if k == "schema:accessibilityHazard"])
+    assert claims(Accessibility()) == ([CONFORMANCE], False, ["none"])
+    assert claims(Accessibility(images=3)) == ([CONFORMANCE], True, ["none"])
+    assert claims(Accessibility(images=3, images_without_alt=1)) == ([], False, ["none"])
+    assert claims(Accessibility(images=3, animated=True)) == (
+        [], True, ["unknownFlashingHazard", "noMotionSimulationHazard", "noSoundHazard"])

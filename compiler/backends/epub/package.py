@@ -40,14 +40,17 @@ class Accessibility:
     Every book has a navigable table of contents, chapters in reading order, a heading for every
     chapter and section with no skipped level, the language of the text and of the package, and
     reflowable text. Alternative text and the WCAG conformance claim depend on the images: a book
-    with an image lacking alt text (`check`: CB124) states neither."""
+    with an image lacking alt text (`check`: CB124) states neither, and one with an animated image
+    claims no conformance."""
     images: int = 0
     images_without_alt: int = 0
     animated: bool = False
 
     @property
     def conforms(self) -> bool:
-        return not self.images_without_alt
+        """Every image described, and nothing that moves: an animated image can neither be paused
+        (WCAG 2.2.2) nor be known not to flash (2.3.1)."""
+        return not self.images_without_alt and not self.animated
 
     def metadata(self) -> list[tuple[str, str]]:
         modes = [("accessMode", "textual")] + ([("accessMode", "visual")] if self.images else [])
