@@ -128,8 +128,24 @@ HABITS = {
 
         Text.
         """, date="2024-01-02"),
-    # only ### and ####: a habit, not a jump
-    "posts/all-deep.md": post("All deep", "### One\n\nText.\n\n#### One.a\n\nText.\n\n### Two\n\nText.\n", date="2024-01-03"),
+    # only ### and ####: a habit, not a jump; tables whose header rows have empty cells
+    "posts/all-deep.md": post("All deep", """
+        ### One
+
+        |   | 2023 | 2024 |
+        |---|------|------|
+        | a | 1    | 2    |
+
+        #### One.a
+
+        | &nbsp; | Goals |
+        |--------|-------|
+        | b      | none  |
+
+        ### Two
+
+        Text.
+        """, date="2024-01-03"),
     # raw HTML headings, the closing tag in a later raw block, one inside a div
     "posts/raw.md": post("Raw headings", """
         Intro.

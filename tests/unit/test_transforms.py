@@ -65,8 +65,9 @@ def test_raw_html_headings_are_relevelled_with_their_closing_tags():
 
 def test_empty_table_header_cells_become_data_cells():
     from compiler.compile.transforms.a11y import empty_header_cells
-    html = '<thead><tr><th></th><th style="text-align: left;"> </th><th>2024</th></tr></thead>'
-    assert empty_header_cells(html) == '<thead><tr><td></td><td style="text-align: left;"> </td><th>2024</th></tr></thead>'
+    html = '<thead><tr><th></th><th style="text-align: left;"> </th><th>&nbsp;</th><th>2024</th></tr></thead>'
+    assert empty_header_cells(html) == ('<thead><tr><td></td><td style="text-align: left;"> </td><td>&nbsp;</td>'
+                                        '<th>2024</th></tr></thead>')
 
 
 def test_ids_are_book_unique_and_stable():
