@@ -24,9 +24,16 @@ fi
 # Python: the project itself (editable) with its test extras.
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
 
-# npm: the Nu HTML Checker and axe-core, pinned, into tests/.tools (git-ignored).
-if [ ! -f tests/.tools/node_modules/vnu-jar/build/dist/vnu.jar ] || [ ! -f tests/.tools/node_modules/axe-core/axe.min.js ]; then
-  npm install --prefix tests/.tools --no-audit --no-fund --silent vnu-jar@26.9.27 axe-core@4.14.1
+# npm: the Nu HTML Checker, axe-core and Ace by DAISY (the EPUB accessibility checker), pinned, into
+# tests/.tools (git-ignored). Ace drives the Debian chromium above through Puppeteer: no browser is
+# downloaded, at install or at run time (the tests set PUPPETEER_EXECUTABLE_PATH), and no install
+# script runs.
+if [ ! -f tests/.tools/node_modules/vnu-jar/build/dist/vnu.jar ] || [ ! -f tests/.tools/node_modules/axe-core/axe.min.js ] \
+   || [ ! -f tests/.tools/node_modules/@daisy/ace-cli/bin/ace.js ] \
+   || [ ! -d tests/.tools/node_modules/@daisy/ace-axe-runner-puppeteer ]; then
+  ELECTRON_SKIP_BINARY_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 \
+    npm install --prefix tests/.tools --no-audit --no-fund --silent --ignore-scripts \
+    vnu-jar@26.9.27 axe-core@4.14.1 @daisy/ace-cli@1.4.6 @daisy/ace-axe-runner-puppeteer@1.4.6
 fi
 
 python3 -m pytest -q "$@"

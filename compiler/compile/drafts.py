@@ -67,7 +67,7 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
         if entry.kind != "chapter" and "title" not in post.meta:
             title, blocks = _title_from_heading(blocks, title)
         blocks = lint.drop_definition_headings(post, blocks)
-        found = lint.heading_jumps(post, blocks)
+        found = lint.heading_jumps(post, blocks, title) + lint.images_without_alt(post, blocks)
         blocks = normalise_headings(blocks, title)
         empty = lint.empty_sections(post, blocks)
         notes = lint.editorial_notes(post, blocks, m.editorial_notes)

@@ -10,7 +10,8 @@ from itertools import combinations
 
 from compiler.model.diagnostics import Diagnostic, diag
 from compiler.load.sources import Post
-from compiler.compile.transforms import stringify
+from compiler.compile.transforms import stringify, walk
+from compiler.compile.transforms.headings import drop_title_repeat, headers, plan
 
 _WORD = re.compile(r"[\w.]+", re.UNICODE)
 _STOP = {"a", "an", "the", "and", "or", "of", "to", "in", "on", "for", "with", "how", "why", "what", "is", "are",
@@ -19,14 +20,35 @@ _SKIP_TEXT = {"CodeBlock", "RawBlock", "HorizontalRule"}
 _ASCII_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 
+_ATX = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)\s*$")
+_RAW_HEADING = re.compile(r"<h[1-6][\s>]", re.IGNORECASE)
+
+
+def _heading_lines(post: Post, after: int):
+    """(line number, text) of the body's lines that look like headings, at or after `after`."""
+    lines = post.lines
+    for i in range(max(after, post.body_line) - 1, len(lines)):
+        line = lines[i]
+        if (_ATX.match(line) or _RAW_HEADING.search(line)
+                or (line.strip() and i + 1 < len(lines) and _SETEXT.match(lines[i + 1]))):
+            yield i + 1, line
+
+
 def locate_heading(post: Post, text: str, after: int = 0) -> int | None:
-    """The line of a heading with this text (ATX `#` or setext), at or after line `after`."""
+    """The line of a heading with this text (ATX `#`, setext or raw HTML), at or after line `after`:
+    a heading line holding its first words, else its first word (markup such as `code` splits the
+    text), else any line holding them."""
     words = text.split()
     probe = " ".join(words[:6]) if words else text
     straight = probe.translate(_ASCII_QUOTES)   # pandoc's smart quotes, where the file has straight ones
-    for needle in dict.fromkeys((probe, straight, words[0] if words else "")):
-        if not needle:
-            continue
+    plain = re.search(r"\w{2,}", text)          # a word without the quotes or markup around it
+    needles = list(dict.fromkeys(n for n in (probe, straight, words[0] if words else "", plain[0] if plain else "") if n))
+    for needle in needles:
+        line = next((n for n, line in _heading_lines(post, after) if needle in line), None)
+        if line is not None:
+            return line
+    for needle in needles:
         line = post.locate(needle, after)
         if line is not None:
             return line
@@ -117,20 +139,62 @@ def editorial_notes(post: Post, blocks: list, patterns: list[str]) -> list[Diagn
     return found
 
 
-def heading_jumps(post: Post, blocks: list) -> list[Diagnostic]:
-    """A heading more than one level deeper than the one before it (## then ####), as written."""
-    found, prev, after = [], None, 0
-    for block in blocks:
-        if block["t"] != "Header":
-            continue
-        level = block["c"][0]
-        text = " ".join(stringify(block["c"][2]).split())
-        line = locate_heading(post, text, after)
+def heading_jumps(post: Post, blocks: list, title: str | None = None) -> list[Diagnostic]:
+    """A heading more than one level deeper than the one it sits under (## then ####), or a post
+    that opens deeper than its own top level (### before its first ##), as written; at any depth
+    (quotes, lists, divs). The book closes each gap (`normalise_headings`); the author is told."""
+    blocks = drop_title_repeat(blocks, post.title if title is None else title)
+    jumps = {j.index: j for j in plan(blocks)[1]}
+    found, after = [], 0
+    for i, head in enumerate(headers(blocks)):
+        text = head.text
+        line = post.locate(text, after) if head.raw else locate_heading(post, text, after)
         after = (line or after) + 1
-        if prev is not None and level > prev + 1:
-            found.append(diag("CB106", post.rel, line, f"heading \u201c{text}\u201d jumps from level {prev} to {level}; "
-                              f"the book closes the gap, but check the structure"))
-        prev = level
+        j = jumps.get(i)
+        if j is None:
+            continue
+        where = (f"jumps from level {j.under} to {j.written}" if j.under is not None else
+                 f"is level {j.written} but comes before any heading of the post's top level")
+        found.append(diag("CB106", post.rel, line, f"heading \u201c{text}\u201d {where}; the book shows it at "
+                          f"level {j.level} (the chapter title is level 1): check the structure"))
+    return found
+
+
+_RAW_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_RAW_SRC = re.compile(r"""\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_RAW_ALT = re.compile(r"""\balt\s*=\s*(?:"\s*[^"\s][^"]*"|'\s*[^'\s][^']*'|[^\s>"']+)""", re.IGNORECASE)
+
+
+def images_without_alt(post: Post, blocks: list) -> list[Diagnostic]:
+    """Images with no text alternative (`![](pic.png)`, `<img src=…>` with no or an empty alt): a
+    reader who cannot see them gets nothing, and the EPUB cannot claim WCAG conformance."""
+    found: list[Diagnostic] = []
+    after = 0
+
+    def report(src: str, needles: tuple[str, ...], raw: bool = False) -> None:
+        nonlocal after
+        line = next((n for n in (post.locate(needle, after) for needle in needles if needle) if n), None)
+        after = line + 1 if line else after
+        shown = src if len(src) <= 60 else src[:57] + "\u2026"
+        how = f'<img alt="what it shows" src="{shown}">' if raw else f"![what it shows]({shown})"
+        found.append(diag("CB124", post.rel, line, f"image {shown} has no alt text: describe it (`{how}`) for "
+                          f"readers who cannot see it; until then the EPUB does not claim WCAG conformance"))
+
+    def image(el):
+        if not stringify(el["c"][1]).strip():
+            src = el["c"][2][0]
+            report(src, (f"![]({src}", f"]({src}", src) if src else ("![]",))
+
+    def raw(el):
+        fmt, text = el["c"]
+        if fmt.lower() in ("html", "html5", "html4"):
+            for tag in _RAW_IMG.findall(text):
+                if not _RAW_ALT.search(tag):
+                    src = _RAW_SRC.search(tag)
+                    src = next((g for g in src.groups() if g is not None), "") if src else ""
+                    report(src, (tag.split("\n")[0], src), raw=True)
+
+    walk(blocks, {"Image": image, "RawBlock": raw, "RawInline": raw})
     return found
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from compiler.compile import pandoc
 from compiler.compile.drafts import Draft
 from compiler.compile.linking import Linked, finish_links
+from compiler.compile.transforms.a11y import empty_header_cells
 from compiler.compile.transforms.links import LinkContext, resolve_image, resolve_link
 from compiler.compile.transforms.sanitize import clean_html
 from compiler.model.diagnostics import Diagnostic, diag
@@ -103,7 +104,7 @@ def finish_html(html: str, d: Draft, links: LinkContext, linked: Linked) -> Fini
     what raw HTML still points at (its links, anchors and images never went through the AST).
     `linked` is the chapter's links walk (its images are already resolved)."""
     html = _GENERATED_IDS.sub(lambda m: f'{m[1]}="{m[2]}{d.slug}--{m[3]}"', html)
-    html = _IMG_NO_ALT.sub('<img alt=""', clean_html(html))
+    html = empty_header_cells(_IMG_NO_ALT.sub('<img alt=""', clean_html(html)))
     post = d.entry.post
     assets: dict[str, Path] = {}
     problems: list[Diagnostic] = []

@@ -25,7 +25,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB103": (Severity.ERROR, "missing title"),
     "CB104": (Severity.INFO, "missing description"),     # info: only the HTML contents and meta tags use it
     "CB105": (Severity.WARNING, "unparseable or malformed date (not ISO 8601)"),
-    "CB106": (Severity.INFO, "heading level jump (## then ####)"),      # info: the book closes the gap itself
+    "CB106": (Severity.WARNING, "heading level jump (## then ####)"),   # closed up in the book; the author may fix the post
     "CB107": (Severity.WARNING, "broken in-book link (no such heading)"),
     "CB108": (Severity.WARNING, "duplicate slug (the second chapter gets a numbered id)"),
     "CB109": (Severity.WARNING, "two posts that look like versions of one text"),
@@ -43,6 +43,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB121": (Severity.WARNING, "control characters removed (not allowed in EPUB or HTML)"),
     "CB122": (Severity.WARNING, "a front-matter key given twice: the last one is used"),
     "CB123": (Severity.WARNING, 'a front-matter value of the wrong kind (draft: "false"): ignored'),
+    "CB124": (Severity.WARNING, "image without alt text: the EPUB claims no WCAG conformance"),
     "CB128": (Severity.WARNING, "a link that could be two or more posts of the book: kept as it was"),
     "CB129": (Severity.INFO, "posts whose address on the blog is not known: no \"Read the original post\" link"),
     "CB130": (Severity.WARNING, "links that look like posts of this book on a site: set site_url"),

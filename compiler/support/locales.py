@@ -44,6 +44,20 @@ def translator(language: str):
     return t
 
 
+@functools.cache
+def direction(language: str) -> str:
+    """"rtl" for a language written right to left (Arabic, Hebrew, Persian, Urdu, …: CLDR's
+    character order, through Babel), else "ltr"; an unknown language is taken as left to right."""
+    from babel import Locale, UnknownLocaleError
+
+    for tag in (language.strip().replace("-", "_"), primary(language)):
+        try:
+            return "rtl" if Locale.parse(tag).text_direction == "rtl" else "ltr"
+        except (UnknownLocaleError, ValueError, TypeError):
+            continue
+    return "ltr"
+
+
 def long_date(iso: str, language: str) -> str:
     """The date spelled out in the book's language ("7 August 2025", "7. August 2025", "7 août
     2025"); a bare `en` reads day first, as `en-GB`. An unknown language gets the ISO date."""

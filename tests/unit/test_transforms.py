@@ -37,6 +37,39 @@ def test_skipped_levels_are_closed_up_and_title_repeat_dropped():
     assert outline(normalise_headings(blocks, "My title")) == [(2, "A"), (3, "Deep")]
 
 
+@pytest.mark.parametrize("text, levels", [
+    ("## A\n\nx\n\n#### B\n\nx\n\n## C\n\nx\n\n#### D\n", [2, 3, 2, 3]),           # each jump closed up
+    ("### A\n\nx\n\n#### A.a\n\nx\n\n## B\n\nx\n\n### B.a\n", [2, 3, 2, 3]),          # opens below its top level
+    ("## A\n\nx\n\n### A.a\n\nx\n\n## B\n\nx\n\n##### B.a\n", [2, 3, 2, 3]),        # not by distinct levels
+    ("## A\n\nx\n\n#### B\n\nx\n\n### C\n\nx\n\n#### D\n", [2, 3, 3, 4]),           # never shallower than before
+    ("## A\n\n> #### Quoted\n>\n> x\n\n- item\n\n  ### In a list\n", [2, 3, 3]),      # at any depth
+])
+def test_no_level_is_skipped_in_reading_order(text, levels):
+    blocks = normalise_headings(ast(text), "Title")
+    found = []
+    walk(blocks, {"Header": lambda el: found.append(el["c"][0]) or el})
+    assert found == levels
+
+
+def test_jumps_are_reported_once_per_run_of_siblings():
+    from compiler.compile.transforms.headings import plan
+    _, jumps = plan(ast("### A\n\nx\n\n### B\n\nx\n\n## C\n\nx\n\n#### D\n\nx\n\n#### E\n"))
+    assert [(j.text, j.written, j.under, j.level) for j in jumps] == [("A", 3, None, 2), ("D", 4, 2, 3)]
+
+
+def test_raw_html_headings_are_relevelled_with_their_closing_tags():
+    blocks = normalise_headings(ast('## A\n\n<h5 id="x">Five</h5>\n\n<div><h6>Six</h6></div>\n'), "Title")
+    raw = "".join(b["c"][1] for b in walk(blocks, {}) if b["t"] == "RawBlock")
+    assert '<h3 id="x">' in raw and "</h3>" in raw and "<h4>Six</h4>" in raw and "h5" not in raw
+
+
+def test_empty_table_header_cells_become_data_cells():
+    from compiler.compile.transforms.a11y import empty_header_cells
+    html = '<thead><tr><th></th><th style="text-align: left;"> </th><th>&nbsp;</th><th>2024</th></tr></thead>'
+    assert empty_header_cells(html) == ('<thead><tr><td></td><td style="text-align: left;"> </td><td>&nbsp;</td>'
+                                        '<th>2024</th></tr></thead>')
+
+
 def test_ids_are_book_unique_and_stable():
     taken: set[str] = set()
     blocks = ast("## Same\n\nx\n\n## Same\n\nx\n\n## Custom {#mine}\n")

@@ -15,8 +15,10 @@ from ebooklib import epub
 from compiler.backends.epub.outline import Entry
 from compiler.backends.epub.resources import Resource
 from compiler.model.book import Metadata
+from compiler.support.locales import direction
 
 XHTML = "application/xhtml+xml"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 @dataclass(frozen=True)
@@ -28,12 +30,27 @@ class Document:
     properties: tuple[str, ...] = ()
 
 
+CONFORMANCE = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
+
+
 @dataclass(frozen=True)
 class Accessibility:
-    """Facts about the content that the schema.org accessibility metadata states."""
+    """Facts about the content that the schema.org accessibility metadata states, and nothing more.
+
+    Every book has a navigable table of contents, chapters in reading order, a heading for every
+    chapter and section with no skipped level, the language of the text and of the package, and
+    reflowable text. Alternative text and the WCAG conformance claim depend on the images: a book
+    with an image lacking alt text (`check`: CB124) states neither, and one with an animated image
+    claims no conformance."""
     images: int = 0
     images_without_alt: int = 0
     animated: bool = False
+
+    @property
+    def conforms(self) -> bool:
+        """Every image described, and nothing that moves: an animated image can neither be paused
+        (WCAG 2.2.2) nor be known not to flash (2.3.1)."""
+        return not self.images_without_alt and not self.animated
 
     def metadata(self) -> list[tuple[str, str]]:
         modes = [("accessMode", "textual")] + ([("accessMode", "visual")] if self.images else [])
@@ -46,7 +63,8 @@ class Accessibility:
         hazards = ["unknownFlashingHazard", "noMotionSimulationHazard", "noSoundHazard"] if self.animated else ["none"]
         pairs = modes + sufficient + [("accessibilityFeature", f) for f in features]
         pairs += [("accessibilityHazard", h) for h in hazards] + [("accessibilitySummary", self.summary())]
-        return [(f"schema:{name}", value) for name, value in pairs]
+        out = [(f"schema:{name}", value) for name, value in pairs]
+        return out + ([("dcterms:conformsTo", CONFORMANCE)] if self.conforms else [])
 
     def summary(self) -> str:
         text = ("Reflowable text with a navigable table of contents, a heading for every chapter and section, "
@@ -54,6 +72,10 @@ class Accessibility:
         if self.images:
             text += (" Every image has a text alternative." if not self.images_without_alt else
                      f" {self.images_without_alt} of {self.images} images have no text alternative.")
+        if self.conforms:
+            text += " This publication meets the EPUB Accessibility 1.1 requirements at WCAG 2.2 Level AA."
+        else:
+            text += " It does not claim WCAG conformance."
         return text
 
 
@@ -93,10 +115,23 @@ def package(meta: Metadata, contents: Contents) -> bytes:
     book.spine = items
     book.toc = _toc(contents.toc, iter(range(1, 1 << 30)))
     book.guide = contents.guide
+    if direction(meta.language) == "rtl":
+        book.set_direction("rtl")      # the package's dir and the spine's page-progression-direction
     out = io.BytesIO()
-    epub.write_epub(out, book, {"mtime": meta.modified, "epub3_pages": False, "epub3_landmark": False,
-                                "raise_exceptions": True})
+    writer = _Writer(out, book, {"mtime": meta.modified, "epub3_pages": False, "epub3_landmark": False,
+                                 "raise_exceptions": True, "package_direction": True})
+    writer.process()
+    writer.write()
     return out.getvalue()
+
+
+class _Writer(epub.EpubWriter):
+    """EbookLib's writer, with the book's language on the OPF's root: `<package xml:lang="…">`
+    (Ace by DAISY's epub-lang; EbookLib has no option for it)."""
+
+    def _write_opf_file(self, root):
+        root.set(XML_LANG, self.book.language)
+        super()._write_opf_file(root)
 
 
 def _metadata(book: epub.EpubBook, m: Metadata, a11y: Accessibility) -> None:
