@@ -22,6 +22,7 @@ from pathlib import Path
 from lxml import etree
 from pydantic import Field
 
+from compiler.support.tempdirs import private_tmp
 from compiler.backends import BackendOptions, BuildContext
 from compiler.model.book import Book, Chapter
 from compiler.model.diagnostics import Severity, diag
@@ -172,7 +173,8 @@ def run_pandoc(document: str, target: Path, args: list[str], limit: float) -> st
     command = [pandoc_path(), "+RTS", f"-M{HEAP_LIMIT}", "-RTS", "--from=json", "--to=docx",
                f"--output={target}", *args]
     try:
-        done = subprocess.run(command, input=document.encode("ascii"), capture_output=True, timeout=limit)
+        with private_tmp("chapbook-docx-") as env:   # removed even when pandoc is killed on time-out
+            done = subprocess.run(command, input=document.encode("ascii"), capture_output=True, timeout=limit, env=env)
     except subprocess.TimeoutExpired:
         return f"it took more than {limit:.0f} s"
     except OSError as exc:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from compiler.backends.pdf.fetcher import BOOK_URL, FetchPolicy, make_fetcher
+from compiler.support.tempdirs import private_tmp
 
 _NOISE = re.compile(r"media type|prefers-color-scheme")
 
@@ -90,11 +91,12 @@ def run_renderer(job: dict, timeout: float) -> dict:
     """
     job = {**job, "cpu_limit": timeout}
     package_parent = str(Path(__file__).resolve().parents[3])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)}
+    path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
     command = [sys.executable, "-c", "from compiler.backends.pdf.renderer import child_main; child_main()"]
-    try:
-        proc = subprocess.run(command, input=json.dumps(job).encode(), capture_output=True,
-                              timeout=WALL_FACTOR * timeout, env=env)
+    try:   # a private TMPDIR, removed even when the child is killed (time-out, Ctrl-C: run kills it)
+        with private_tmp("chapbook-pdf-") as env:
+            proc = subprocess.run(command, input=json.dumps(job).encode(), capture_output=True,
+                                  timeout=WALL_FACTOR * timeout, env={**env, "PYTHONPATH": path})
     except subprocess.TimeoutExpired:
         return {"error": f"rendering took longer than {WALL_FACTOR * timeout:.0f} s (raise outputs.pdf.timeout, or split the book)"}
     try:
