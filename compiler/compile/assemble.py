@@ -18,6 +18,7 @@ from compiler.support.heap import paused_gc
 from compiler.model.book import Book, Chapter, Metadata, Part, build_time
 from compiler.model.diagnostics import Diagnostic, Severity, diag, sort_key
 from compiler.load.manifest import LoadedManifest
+from compiler.load.selection import check_paths, require_chapters
 from compiler.support.paths import OutsideBook, confine, relative, walk_posts
 from compiler.load.sources import Post, load_post
 from compiler.compile.transforms import ATTR_INDEX, attr_of, stringify, walk, with_attr
@@ -73,7 +74,11 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
     for e in entries:
         problems += [d for d in e.post.diagnostics if not (e.kind != "chapter" and d.code in ("CB103", "CB104"))]
     drafts = parse(loaded, entries, problems, cache)
-    drafts = apply_draft_policy(loaded, drafts, problems)
+    kept = apply_draft_policy(loaded, drafts, problems)
+    if any(d.entry.kind == "chapter" for d in drafts):
+        require_chapters(loaded, sum(d.entry.kind == "chapter" for d in kept),
+                         "every post is a draft that `drafts: exclude` leaves out", ("drafts",))
+    drafts = kept
     dedupe_slugs(drafts, problems)
     routes = Routes()
     taken: set[str] = set()
@@ -132,6 +137,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
 
 def select(loaded: LoadedManifest, problems: list[Diagnostic]) -> list[Entry]:
     m = loaded.manifest
+    check_paths(loaded)   # a missing or outside path is a manifest error (exit 2): nothing opened
     entries: list[Entry] = []
     entries += _listed(loaded, m.front_matter, ("front_matter",), "front", None, problems)
     if m.chapters is not None:
@@ -142,6 +148,7 @@ def select(loaded: LoadedManifest, problems: list[Diagnostic]) -> list[Entry]:
     else:
         entries += _series(loaded, problems)
     entries += _listed(loaded, m.back_matter, ("back_matter",), "back", None, problems)
+    require_chapters(loaded, sum(e.kind == "chapter" for e in entries))
     return entries
 
 
@@ -198,9 +205,6 @@ def _series(loaded: LoadedManifest, problems) -> list[Entry]:
         posts.sort(key=lambda p: (p.date is None, _naive_utc(p.date), p.title.casefold()))
     elif s.order == "title":
         posts.sort(key=lambda p: p.title.casefold())
-    if not posts:
-        problems.append(diag("CB100", loaded.name, loaded.line("series"), "series: no post matches; check `from` and `tags`",
-                             Severity.WARNING))
     return [Entry(p, "chapter", None) for p in posts]
 
 
