@@ -20,7 +20,7 @@ from compiler.model.diagnostics import Diagnostic, Severity, diag, sort_key
 from compiler.load.manifest import LoadedManifest
 from compiler.load.selection import check_paths, require_chapters
 from compiler.support.paths import OutsideBook, confine, relative, walk_posts
-from compiler.load.sources import Post, load_post
+from compiler.load.sources import Post, load_post, locator, slug_key
 from compiler.compile.transforms import ATTR_INDEX, attr_of, stringify, walk, with_attr
 from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
@@ -297,15 +297,26 @@ def apply_draft_policy(loaded: LoadedManifest, drafts: list[Draft], problems: li
 
 
 def dedupe_slugs(drafts: list[Draft], problems: list[Diagnostic]) -> None:
+    """Slugs that are the same once case and Unicode normalisation are ignored (`Hello-World.md`
+    and `hello-world.md`, the same name in two folders) would give one file name on many file
+    systems: the later chapter is renamed (`-2`, `-3`…) and a warning names both files."""
+    folded = {slug_key(d.slug) for d in drafts}
     seen: dict[str, str] = {}
     for d in drafts:
-        if d.slug in seen:
-            post = d.entry.post
+        key = slug_key(d.slug)
+        if key in seen:
+            post, n = d.entry.post, 2
+            while slug_key(f"{d.slug}-{n}") in folded:
+                n += 1
+            new = f"{d.slug}-{n}"
+            other = seen[key] + (" (the same name in another Unicode normalisation, NFC/NFD)"
+                                 if slug_key(seen[key]) == slug_key(post.rel) else "")
             problems.append(diag("CB108", post.rel, post.meta_line("slug"),
-                                 f"slug {d.slug!r} is also used by {seen[d.slug]}; this chapter gets a numbered id. "
-                                 "Set a distinct `slug:` in its front matter"))
-        else:
-            seen[d.slug] = d.entry.post.rel
+                                 f"slug {d.slug!r} is also used by {other} (ignoring case and accents); this "
+                                 f"chapter becomes {new!r}. Set a distinct `slug:` in its front matter"))
+            d.slug, key = new, slug_key(new)
+            folded.add(key)
+        seen[key] = d.entry.post.rel
 
 
 # --- links, images, unsafe HTML: one walk per chapter -------------------------------------------
@@ -314,9 +325,10 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
     post, m = d.entry.post, loaded.manifest
     ctx = LinkContext(d.slug, post.path.parent, loaded.root, routes, m.site_url, m.network)
     d.links = ctx
+    where = locator(post)   # each occurrence at its own line
 
     def report(code, needle, message):
-        problems.append(diag(code, post.rel, post.locate(needle) if needle else None, message))
+        problems.append(diag(code, post.rel, where(needle) if needle else None, message))
 
     def safe(attr):
         """The attribute list without handlers or dangerous URLs; what was dropped is reported."""
@@ -402,9 +414,10 @@ def finish_html(html: str, d: Draft, assets: dict, problems: list[Diagnostic]) -
     html = _GENERATED_IDS.sub(lambda m: f'{m[1]}="{m[2]}{d.slug}--{m[3]}"', html)
     html = _IMG_NO_ALT.sub('<img alt=""', clean_html(html))
     post = d.entry.post   # d.links is set: `prepare` resolved the chapter's links before pandoc saw it
+    where = locator(post)   # each occurrence at its own line
 
     def report(code, needle, message):
-        problems.append(diag(code, post.rel, post.locate(needle), message))
+        problems.append(diag(code, post.rel, where(needle), message))
 
     def href(m: re.Match) -> str:
         url = htmlmod.unescape(m[1])

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from compiler.load import yamlsafe
 from compiler.model.diagnostics import FatalError
-from compiler.load.sources import CONTROL, without_controls
+from compiler.load.sources import CONTROL, describe_char, without_controls
 
 DEFAULT_EDITORIAL_NOTES = [r"(?i)\bexpand each of these\b", r"\bTODO\b", r"\bTK\b", r"\bFIXME\b", r"\bXXX\b"]
 MARKDOWN_FLAVORS = ("commonmark_x", "commonmark", "gfm", "markdown", "markdown_strict", "markdown_mmd", "markdown_phpextra")
@@ -182,7 +182,7 @@ def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None =
         raise FatalError(f"cannot read manifest: {exc.strerror}", 2, path) from None
     control = CONTROL.search(text)
     if control:
-        raise FatalError(f"control character U+{ord(control[0]):04X} in the manifest; remove it", 2, path,
+        raise FatalError(f"{describe_char(control[0])} in the manifest; remove it", 2, path,
                          text.count("\n", 0, control.start()) + 1)
     try:
         doc = yamlsafe.load(text)

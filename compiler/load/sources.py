@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date as Date, datetime, timezone
 from pathlib import Path
@@ -64,6 +65,20 @@ class Post:
         return None
 
 
+def locator(post: "Post"):
+    """`line(needle)`: the file line of `needle`'s next occurrence in the body, so that the same text
+    reported twice (one image refused in two places) is reported at each of its own lines."""
+    last: dict[str, int] = {}
+
+    def line(needle: str) -> int | None:
+        found = post.locate(needle, last[needle] + 1) if needle in last else None
+        found = found or post.locate(needle)
+        if found:
+            last[needle] = found
+        return found
+    return line
+
+
 def parse_date(value) -> datetime | None:
     """ISO 8601 dates and datetimes (a space may separate date and time). Raises ValueError otherwise."""
     if isinstance(value, datetime):
@@ -75,7 +90,10 @@ def parse_date(value) -> datetime | None:
     text = value.strip()
     if not re.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$", text):
         raise ValueError(f"{value!r} is not an ISO 8601 date (YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS+01:00)")
-    return _in_range(datetime.fromisoformat(text))
+    try:
+        return _in_range(datetime.fromisoformat(text))
+    except ValueError as exc:   # 2025-02-30, month 13: the value quoted, not only Python's words
+        raise ValueError(f"{value!r} is not a valid date ({exc})") from None
 
 
 def _in_range(when: datetime) -> datetime:
@@ -94,7 +112,19 @@ def decode(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")   # C0 controls but tab and newline, and DEL
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}"
+                                           for plane in range(17))
+# C0 controls but tab and newline, DEL and the C1 controls, and the 66 Unicode noncharacters
+# (U+FDD0..U+FDEF, U+xFFFE and U+xFFFF in every plane): none is allowed in HTML, and XML refuses
+# most of them. They are removed with a warning (CB121), like control characters.
+CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_NONCHARACTERS}]")
+
+
+def describe_char(char: str) -> str:
+    """`U+FFFE (a noncharacter)`, `U+0007 (a control character)`."""
+    code = ord(char)
+    kind = "a noncharacter" if code >= 0xFDD0 else "a control character"
+    return f"U+{code:04X} ({kind})"
 
 
 def load_post(path: Path, rel: str) -> Post:
@@ -113,8 +143,8 @@ def load_post(path: Path, rel: str) -> Post:
         return parse_post(text, path, rel)
     line = text.count("\n", 0, found.start()) + 1
     post = parse_post(CONTROL.sub("", text), path, rel)
-    note = diag("CB121", rel, line, f"{len(CONTROL.findall(text))} control character(s) removed, the first "
-                f"U+{ord(found[0]):04X}; remove them from the file")
+    note = diag("CB121", rel, line, f"{len(CONTROL.findall(text))} control character(s) or noncharacter(s) "
+                f"removed, the first {describe_char(found[0])}; remove them from the file")
     return replace(post, diagnostics=(note, *post.diagnostics))
 
 
@@ -148,7 +178,10 @@ def parse_post(text: str, path: Path, rel: str) -> Post:
                              f"{'.'.join(map(str, escaped))}; remove the escapes from the front matter"))
     file_date, name_slug = _slug_from_name(path)
     title = meta.get("title")
-    if title is None or (isinstance(title, str) and not title.strip()):
+    unparsed = any(d.code == "CB113" for d in problems)   # then "no title" would only repeat it
+    if unparsed:
+        title = title if isinstance(title, str) and title.strip() else name_slug.replace("-", " ").capitalize()
+    elif title is None or (isinstance(title, str) and not title.strip()):
         problems.append(diag("CB103", rel, meta_lines.get(("title",), 1),
                              "no title in the front matter; add `title: …` (the chapter heading)"))
         title = name_slug.replace("-", " ").capitalize()
@@ -160,10 +193,10 @@ def parse_post(text: str, path: Path, rel: str) -> Post:
     if date is None and file_date is not None:
         date = file_date
     description = meta.get("description") or meta.get("summary")
-    if not description:
+    if not description and not unparsed:
         problems.append(diag("CB104", rel, meta_lines.get((), 1),
                              "no description in the front matter; add `description: …` (used in the book's metadata)"))
-    slug = str(meta.get("slug") or name_slug)
+    slug = _ascii(str(meta.get("slug") or name_slug))   # `café` and `cafe\u0301` both `cafe`, not `caf`
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", slug)[:100].strip("-.") or "chapter"   # a file name on every system
     draft = meta.get("draft")
     if draft is not None and not isinstance(draft, bool):
@@ -251,7 +284,9 @@ def _check_dates(meta: dict, meta_lines: dict, rel: str, problems: list[Diagnost
         try:
             parsed = parse_date(value)
         except ValueError as exc:
-            problems.append(diag("CB105", rel, meta_lines.get(key_path), f"{name}: {exc}"))
+            then = ("; the post is ordered as undated (its file name's YYYY-MM-DD- date if it has one, else "
+                    "after every dated post)") if key_path == ("date",) else ""
+            problems.append(diag("CB105", rel, meta_lines.get(key_path), f"{name}: {exc}{then}"))
             continue
         if key_path == ("date",):
             found = parsed
@@ -282,6 +317,17 @@ def _slug_from_name(path: Path) -> tuple[datetime | None, str]:
         except ValueError:
             return None, match[4]
     return None, stem
+
+
+def _ascii(text: str) -> str:
+    """Latin letters without their accents (NFKD, combining marks dropped); other letters stay
+    (and become `-` in a slug)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def slug_key(slug: str) -> str:
+    """What makes two slugs the same file on a case-insensitive or normalising file system."""
+    return unicodedata.normalize("NFKC", slug).casefold()
 
 
 def _as_list(value) -> list:

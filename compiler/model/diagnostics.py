@@ -40,7 +40,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB118": (Severity.WARNING, "boilerplate rule matched nothing"),
     "CB119": (Severity.WARNING, "blog-engine syntax not understood: removed (left as text when unterminated)"),
     "CB120": (Severity.INFO, "blog-engine syntax converted (one summary per post)"),
-    "CB121": (Severity.WARNING, "control characters removed (they are not allowed in EPUB or HTML)"),
+    "CB121": (Severity.WARNING, "control characters or Unicode noncharacters removed (not allowed in EPUB or HTML)"),
     "CB122": (Severity.WARNING, "a front-matter key given twice: the last one is used"),
     "CB123": (Severity.WARNING, "a front-matter value of the wrong kind: ignored"),
     # Backends (reserved ranges: EPUB CB21x, PDF CB22x, HTML CB23x, plugins CB29x)
