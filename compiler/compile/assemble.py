@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import html as htmlmod
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,7 +25,8 @@ from compiler.compile.transforms import ATTR_INDEX, attr_of, stringify, walk, wi
 from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
 from compiler.compile.transforms.ids import Heading, assign_ids, local_id, unique
-from compiler.compile.transforms.links import LinkContext, Routes, resolve_image, resolve_link
+from compiler.compile.transforms.links import ImageOutcome, LinkContext, Routes, resolve_image, resolve_link
+from compiler.support.images import oversized
 from compiler.compile.transforms.sanitize import clean_attr, clean_html, is_dangerous
 
 _GENERATED_IDS = re.compile(r'\b(id|href)="(#?)(fn\d+|fnref\d+(?:-\d+)?|footnotes|cb\d+(?:-\d+)?)"')
@@ -54,6 +55,7 @@ class Draft:
     idmap: dict[str, str]
     unfinished: bool = False
     links: LinkContext | None = None
+    reported: set = field(default_factory=set)   # (needle, line) already reported: see sources.locator
 
 
 @paused_gc()
@@ -101,6 +103,10 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
     if m.cover and cover is None:
         problems.append(diag("CB202", loaded.name, loaded.line("cover"), f"cover: {m.cover} is not a file inside the "
                              "book folder; the outputs use a generated cover"))
+    elif cover is not None and (why := oversized(cover)):
+        problems.append(diag("CB202", loaded.name, loaded.line("cover"), f"cover: {m.cover}: {why}; the outputs "
+                             "use a generated cover"))
+        cover = None
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
 
     def linked(d: Draft) -> list:
@@ -325,7 +331,7 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
     post, m = d.entry.post, loaded.manifest
     ctx = LinkContext(d.slug, post.path.parent, loaded.root, routes, m.site_url, m.network)
     d.links = ctx
-    where = locator(post)   # each occurrence at its own line
+    where = locator(post, d.reported)   # each occurrence at its own line
 
     def report(code, needle, message):
         problems.append(diag(code, post.rel, where(needle) if needle else None, message))
@@ -357,7 +363,7 @@ def finish_links(d: Draft, loaded: LoadedManifest, routes: Routes, assets: dict,
 
     def image(el):
         attr, alt, (url, title) = el["c"]
-        out = resolve_image(url, ctx)
+        out = refuse_oversized(resolve_image(url, ctx), url)
         if out.code:
             report(out.code, url, out.message)
         cleaned = safe(attr)
@@ -414,7 +420,7 @@ def finish_html(html: str, d: Draft, assets: dict, problems: list[Diagnostic]) -
     html = _GENERATED_IDS.sub(lambda m: f'{m[1]}="{m[2]}{d.slug}--{m[3]}"', html)
     html = _IMG_NO_ALT.sub('<img alt=""', clean_html(html))
     post = d.entry.post   # d.links is set: `prepare` resolved the chapter's links before pandoc saw it
-    where = locator(post)   # each occurrence at its own line
+    where = locator(post, d.reported)   # each occurrence at its own line
 
     def report(code, needle, message):
         problems.append(diag(code, post.rel, where(needle), message))
@@ -434,7 +440,7 @@ def finish_html(html: str, d: Draft, assets: dict, problems: list[Diagnostic]) -
         src = htmlmod.unescape(m[2])
         if src.startswith("assets/") and src in assets:
             return m[0]
-        out = resolve_image(src, d.links)
+        out = refuse_oversized(resolve_image(src, d.links), src)
         if out.code:
             report(out.code, src, out.message)
         if out.href is None:
@@ -449,6 +455,12 @@ def finish_html(html: str, d: Draft, assets: dict, problems: list[Diagnostic]) -
 
     html = _HREF.sub(href, html)
     return _IMG_SRC.sub(img, html)
+
+
+def refuse_oversized(out: ImageOutcome, url: str) -> ImageOutcome:
+    """A local raster image with more pixels than images.MAX_PIXELS is left out of every output."""
+    why = oversized(out.source) if out.source is not None else None
+    return ImageOutcome(None, None, "CB116", f"image {url}: {why}: left out") if why else out
 
 
 def to_chapter(d: Draft, html: str) -> Chapter:

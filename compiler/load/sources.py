@@ -65,16 +65,19 @@ class Post:
         return None
 
 
-def locator(post: "Post"):
-    """`line(needle)`: the file line of `needle`'s next occurrence in the body, so that the same text
-    reported twice (one image refused in two places) is reported at each of its own lines."""
-    last: dict[str, int] = {}
+def locator(post: "Post", claimed: set | None = None):
+    """`line(needle)`: the file line of `needle`'s first occurrence in the body not yet reported, so
+    that the same text reported twice (one image refused in two places) is reported at each of its
+    own lines. Passes over one post share `claimed` (needle, line) pairs."""
+    claimed = set() if claimed is None else claimed
 
     def line(needle: str) -> int | None:
-        found = post.locate(needle, last[needle] + 1) if needle in last else None
-        found = found or post.locate(needle)
+        first = found = post.locate(needle)
+        while found is not None and (needle, found) in claimed:
+            found = post.locate(needle, found + 1)
+        found = found or first
         if found:
-            last[needle] = found
+            claimed.add((needle, found))
         return found
     return line
 

