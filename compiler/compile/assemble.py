@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from compiler.compile import blogsyntax as engines, lint, pandoc
+from compiler.compile import blogsyntax as engines, limits, lint, pandoc
 from compiler.support.heap import paused_gc
 from compiler.model.book import Book, Chapter, Metadata, Part, build_time
 from compiler.model.diagnostics import Diagnostic, Severity, diag, sort_key
@@ -242,6 +242,10 @@ def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnosti
         """One post's AST to a Draft, run as soon as pandoc answers (overlapping pandoc's work)."""
         entry = readable[index]
         post = entry.post
+        deep = limits.too_deep(ast["blocks"])
+        if deep:   # refused before any recursive transform: every word in every output, or an error
+            found = [diag("CB150", post.rel, post.locate(deep[1]) if deep[1] else None, limits.message(deep[0]))]
+            return Draft(entry, post.slug, post.title, [], [], {}), set(), found
         blocks, used = remove_boilerplate(ast["blocks"], m.boilerplate)
         title = post.title
         if entry.kind != "chapter" and "title" not in post.meta:
@@ -255,6 +259,11 @@ def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnosti
     drafts = []
     used_rules: set[int] = set()
     for entry, result in zip(readable, results):
+        if result.error == pandoc.TOO_DEEP:   # too deep even for the AST to be loaded
+            post = entry.post
+            problems.append(diag("CB150", post.rel, limits.deepest_line(post.body.split("\n"), post.body_line),
+                                 limits.message()))
+            continue
         if result.error:
             problems.append(diag("CB115", entry.post.rel, None, f"pandoc could not read this post: {result.error}"))
             continue

@@ -43,6 +43,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB121": (Severity.WARNING, "control characters or Unicode noncharacters removed (not allowed in EPUB or HTML)"),
     "CB122": (Severity.WARNING, "a front-matter key given twice: the last one is used"),
     "CB123": (Severity.WARNING, "a front-matter value of the wrong kind: ignored"),
+    "CB150": (Severity.ERROR, "nesting too deep: lists, quotes or emphasis nested past the limit"),
+    "CB151": (Severity.ERROR, "post too large"),
     # Backends (reserved ranges: EPUB CB21x, PDF CB22x, HTML CB23x, plugins CB29x)
     "CB201": (Severity.WARNING, "resource refused (outside the book, unsupported scheme, or network not allowed)"),
     "CB202": (Severity.WARNING, "cover image missing or unreadable: a generated cover is used"),

@@ -211,12 +211,12 @@ def test_yaml_nested_hundreds_deep(book_dir):
 
 
 def test_markdown_nested_hundreds_deep_is_reported_not_a_crash(book_dir):
-    for body in (">" * 400 + " x\n", "\n".join("  " * i + "- x" for i in range(400)) + "\n",
-                 "*" * 5000 + "x" + "*" * 5000 + "\n"):
+    for body, line in ((">" * 400 + " x\n", 6), ("\n".join("  " * i + "- x" for i in range(400)) + "\n", 21),
+                       ("*" * 5000 + "x" + "*" * 5000 + "\n", 6)):
         manifest = _tiny(book_dir, body)
         result = run_cli("build", str(manifest), "-o", str(book_dir / "out"))
-        _assert_clean(result, 1)
-        assert "CB115" in result.stderr and "nested too deeply" in result.stderr
+        _assert_clean(result, 1)   # issue 13 item 4: its own code (CB150), the limit, file and line
+        assert f"a.md:{line}: error CB150 nesting too deep (limit 32)" in result.stderr, result.stderr
 
 
 def test_source_date_epoch_must_be_a_time(book_dir):

@@ -387,3 +387,46 @@ def test_line_numbers_are_the_files_lines(book_dir):
     for line in (16, 18):
         assert f"c.md:{line}: info CB117 remote image https://example.com/a.png" in err, (line, err)
     assert "c.md:20: warning CB116 image ../outside.png is outside the book folder" in err
+
+
+# --- 4. deep nesting ------------------------------------------------------------------------------------------
+
+def _words_everywhere(out: Path, words: list[str]) -> None:
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        epub = " ".join(z.read(n).decode("utf-8") for n in z.namelist() if n.startswith("EPUB/text/"))
+    html = " ".join(p.read_text("utf-8") for p in (out / "html").glob("*.html"))
+    pdf = subprocess.run(["pdftotext", str(next(out.glob("*.pdf"))), "-"], capture_output=True, text=True).stdout
+    for word in words:
+        assert word in epub and word in html and word in pdf, (word, word in epub, word in html, word in pdf)
+
+
+@pytest.mark.parametrize("theme", ["default", "classic"])
+def test_nesting_up_to_the_limit_keeps_every_word_in_every_output(book_dir, tmp_path, theme):
+    lists = "".join("  " * i + f"- listword{i}\n" for i in range(15))
+    quotes = "> " * 7 + "quoteword7\n"
+    mixed = "".join("  " * i + ("- " if i % 3 else "- > ") + f"mixword{i}\n" for i in range(8))
+    emph = "*a **b *c **d *e **f *g **emphword** h* i** j* k** l* m** n*\n"
+    manifest = make_book(book_dir, {"a.md": post(body=f"{lists}\n{quotes}\n{emph}\n"), "b.md": post("B", body=mixed)},
+                         {"title": "T", "chapters": ["a.md", "b.md"], "theme": theme})
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "-f", "epub,pdf,html", "--out", str(out))
+    _clean(result, 0)
+    assert "CB220" not in result.stderr   # nothing flattened in the PDF
+    _words_everywhere(out, ["listword0", "listword14", "quoteword7", "emphword", "mixword0", "mixword7"])
+    _epubcheck_and_nu(out)
+
+
+@pytest.mark.parametrize("body, line", [
+    ("".join("  " * i + f"- level{i}\n" for i in range(200)), 21),     # the first item past the limit
+    ("Intro.\n\n" + "> " * 8 + "deepquote\n", 8),
+    ("Intro.\n\n" + "> " * 3000 + "deepquote\n", 8),                   # too deep even to load
+    ("Intro.\n\n" + "".join("   " * i + f"1. step{i}\n" for i in range(40)), 23),
+    ("Intro.\n\n" + "".join("  " * i + f"- item{i}\n" for i in range(5)) + "          " + "> " * 6 + "q\n", 13),
+])
+def test_nesting_past_the_limit_is_an_error_with_its_line(book_dir, body, line):
+    manifest = make_book(book_dir, {"a.md": post(body=body), "b.md": post("B")})
+    before = _previous_outputs(book_dir)
+    result = run_cli("build", str(manifest))
+    _clean(result, 1)
+    assert f"a.md:{line}: error CB150 nesting too deep (limit 32)" in result.stderr, result.stderr
+    assert _snapshot(book_dir / "dist") == before

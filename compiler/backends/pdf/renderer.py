@@ -64,8 +64,10 @@ def child_main() -> None:
     out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)                       # stray prints from libraries must not corrupt the result
     job = json.loads(sys.stdin.read())
-    if job.get("memory_limit"):
-        resource.setrlimit(resource.RLIMIT_AS, (job["memory_limit"], job["memory_limit"]))
+    if job.get("memory_limit"):   # never above a limit the user's shell already set (ulimit -v)
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = job["memory_limit"] if hard == resource.RLIM_INFINITY else min(job["memory_limit"], hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if job.get("cpu_limit"):                 # SIGXCPU ends the process when it is spent
         resource.setrlimit(resource.RLIMIT_CPU, (int(job["cpu_limit"]), int(job["cpu_limit"]) + 5))
     try:
