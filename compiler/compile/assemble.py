@@ -204,7 +204,8 @@ def _series(loaded: LoadedManifest, problems) -> list[Entry]:
         if any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(path.name, pat) for pat in s.exclude):
             continue
         post = load_post(real, rel)
-        if wanted and not wanted & {t.casefold() for t in post.tags}:
+        unread = any(d.code == "CB151" for d in post.diagnostics)   # too large to read: its tags are unknown
+        if wanted and not wanted & {t.casefold() for t in post.tags} and not unread:
             continue
         posts.append(post)
     if s.order == "date":
@@ -231,7 +232,7 @@ def _reader_format(flavor: str) -> str:
 def parse(loaded: LoadedManifest, entries: list[Entry], problems: list[Diagnostic],
           cache: pandoc.Cache | None = None) -> list[Draft]:
     m = loaded.manifest
-    readable = [e for e in entries if not any(d.code in ("CB100", "CB113") for d in e.post.diagnostics)]
+    readable = [e for e in entries if not any(d.code in ("CB100", "CB113", "CB151") for d in e.post.diagnostics)]
     bodies = []
     for e in readable:
         text, found = engines.preprocess(e.post.body, e.post.rel, e.post.body_line)

@@ -130,17 +130,34 @@ def describe_char(char: str) -> str:
     return f"U+{code:04X} ({kind})"
 
 
+# A post larger than this, or with a longer unbroken word, is refused at once (CB151) rather than
+# letting pandoc or the PDF renderer run for minutes: see the README's "Limits".
+MAX_POST_BYTES = 1 << 20          # 1 MiB of Markdown: about 500 printed pages
+MAX_WORD = 10_000                 # characters without a space (a pasted blob, not prose)
+_LONG_WORD = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
+
+
 def load_post(path: Path, rel: str) -> Post:
     """Read one post. Unreadable files give a Post with an error diagnostic and an empty body."""
     if not path.is_file():   # a FIFO would block, a device never end
         return _broken(path, rel, diag("CB100", rel, None, "not a regular file: left out"))
     try:
+        size = path.stat().st_size
+        if size > MAX_POST_BYTES:   # never read whole: it could be gigabytes
+            return _broken(path, rel, diag("CB151", rel, None, f"post too large (limit {MAX_POST_BYTES // 1024:,} KiB): "
+                                           f"{size / 1024:,.0f} KiB; split it into several posts"))
         text = decode(path.read_bytes())
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         return _broken(path, rel, diag("CB100", rel, line, f"not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"))
     except OSError as exc:
         return _broken(path, rel, diag("CB100", rel, None, f"cannot read the file: {exc.strerror}"))
+    word = _LONG_WORD.search(text)
+    if word:
+        line = text.count("\n", 0, word.start()) + 1
+        return _broken(path, rel, diag("CB151", rel, line, f"post too large (limit {MAX_WORD:,} characters in one "
+                                       f"word): a word of {len(word[0]):,} characters without a space; break it up "
+                                       "or put it in a file the post links to"))
     found = CONTROL.search(text)
     if found is None:
         return parse_post(text, path, rel)

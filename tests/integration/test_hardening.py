@@ -430,3 +430,47 @@ def test_nesting_past_the_limit_is_an_error_with_its_line(book_dir, body, line):
     _clean(result, 1)
     assert f"a.md:{line}: error CB150 nesting too deep (limit 32)" in result.stderr, result.stderr
     assert _snapshot(book_dir / "dist") == before
+
+
+# --- 3. huge posts ------------------------------------------------------------------------------------------------
+
+def test_a_post_past_the_size_limits_is_refused_within_seconds(book_dir, tmp_path):
+    from compiler.load.sources import MAX_POST_BYTES, MAX_WORD
+    paragraphs = "\n\n".join(f"Paragraph {i} of a very long post, with some words in it." for i in range(30000))
+    assert len(paragraphs) > MAX_POST_BYTES
+    posts = {"big.md": post("Big", body=paragraphs + "\n"),
+             "token.md": post("Token", body="Before.\n\nA token: " + "x" * 100_000 + "\n"),
+             "ok.md": post("Fine")}
+    manifest = make_book(book_dir, posts, {"title": "T", "series": {"from": ".", "tags": ["none-of-these"]}})
+    assert MAX_WORD == 10_000
+    before = _previous_outputs(book_dir)
+    manifest.write_text("title: T\nchapters: [big.md, token.md, ok.md]\n")
+    start = time.monotonic()
+    result = run_cli("build", str(manifest))
+    assert time.monotonic() - start < 10
+    _clean(result, 1)
+    assert "big.md: error CB151 post too large (limit 1,024 KiB)" in result.stderr, result.stderr
+    assert "token.md:8: error CB151 post too large (limit 10,000 characters in one word)" in result.stderr
+    assert _snapshot(book_dir / "dist") == before
+    # in a series selected by tags, a post too large to read is not silently skipped
+    manifest.write_text("title: T\nseries:\n  from: .\n  tags: [x]\n")
+    (book_dir / "ok.md").write_text(post("Fine", tags=["x"]))
+    result = run_cli("check", str(manifest))
+    _clean(result, 1)
+    assert "big.md: error CB151" in result.stderr and "token.md:8: error CB151" in result.stderr
+
+
+def test_a_long_paragraph_and_a_long_word_build_in_every_format_within_limits(book_dir, tmp_path):
+    import random
+    rng = random.Random(7)
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda".split()
+    paragraph = " ".join(rng.choice(words) for _ in range(30000)) + " lastwordofparagraph"   # about 200 KB
+    body = f"{paragraph}\n\nA word: {'w' * 2000}end\n\nclosingword\n"
+    manifest = make_book(book_dir, {"a.md": post(body=body)})
+    out = tmp_path / "out"
+    start = time.monotonic()
+    result = run_cli("build", str(manifest), "-f", "epub,pdf,html,docx", "--out", str(out))
+    elapsed = time.monotonic() - start
+    _clean(result, 0)
+    assert elapsed < 300, elapsed
+    _words_everywhere(out, ["lastwordofparagraph", "closingword"])
