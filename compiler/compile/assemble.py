@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from compiler.compile import blogsyntax as engines, limits, lint, pandoc
+from compiler.compile.titles import render_titles
 from compiler.support.heap import paused_gc
 from compiler.model.book import Book, Chapter, Metadata, Part, build_time
 from compiler.model.diagnostics import Diagnostic, Severity, diag, sort_key
@@ -56,6 +57,7 @@ class Draft:
     unfinished: bool = False
     links: LinkContext | None = None
     reported: set = field(default_factory=set)   # (needle, line) already reported: see sources.locator
+    title_html: str = ""                         # see compile/titles.py
 
 
 @paused_gc()
@@ -81,6 +83,8 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
         require_chapters(loaded, sum(d.entry.kind == "chapter" for d in kept),
                          "every post is a draft that `drafts: exclude` leaves out", ("drafts",))
     drafts = kept
+    for d, (plain, heading) in zip(drafts, render_titles([d.title for d in drafts], _reader_format(m.markdown_flavor))):
+        d.title, d.title_html = plain, heading   # markup in a title: formatting in the heading only
     dedupe_slugs(drafts, problems)
     routes = Routes()
     taken: set[str] = set()
@@ -478,7 +482,7 @@ def to_chapter(d: Draft, html: str) -> Chapter:
     return Chapter(
         slug=d.slug, title=d.title, source=post.rel, kind=d.entry.kind, date=post.date, tags=post.tags,
         description=post.description, ast={"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": d.blocks},
-        html=html, headings=tuple(d.headings), draft=d.unfinished,
+        html=html, headings=tuple(d.headings), draft=d.unfinished, title_html=d.title_html,
     )
 
 

@@ -24,6 +24,8 @@ class Chapter:
     html: str                       # sanitised HTML fragment of the body (headings from h2)
     headings: tuple[Heading, ...]   # the body's outline, levels as rendered (title = 1)
     draft: bool = False
+    title_html: str = ""            # the title's formatting for the chapter heading (sanitised inline
+                                    # HTML, compile/titles.py); "" = the escaped plain `title`
 
 
 @dataclass(frozen=True)

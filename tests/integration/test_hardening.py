@@ -474,3 +474,34 @@ def test_a_long_paragraph_and_a_long_word_build_in_every_format_within_limits(bo
     _clean(result, 0)
     assert elapsed < 300, elapsed
     _words_everywhere(out, ["lastwordofparagraph", "closingword"])
+
+
+# --- 10. markup in front-matter titles ------------------------------------------------------------------------
+
+def test_markup_in_titles_is_formatting_in_the_heading_and_plain_text_elsewhere(book_dir, tmp_path):
+    from pypdf import PdfReader
+    posts = {"a.md": post("**Bold** and `code` & <em>em</em> <tag> &amp; more", body="Text A.\n"),
+             "b.md": post("1. Not a list", body="Text B.\n")}
+    manifest = make_book(book_dir, posts)
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "-f", "epub,pdf,html,docx", "--out", str(out))
+    _clean(result, 0)
+    plain = "Bold and code &amp; em &lt;tag&gt; &amp; more"
+    heading = "<strong>Bold</strong> and <code>code</code> &amp; <em>em</em> &lt;tag&gt; &amp; more"
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        chapter = z.read("EPUB/text/001-a.xhtml").decode()
+        nav, ncx = z.read("EPUB/nav.xhtml").decode(), z.read("EPUB/toc.ncx").decode()
+    assert f'<h1 id="a">{heading}</h1>' in chapter and f"<title>{plain}</title>" in chapter
+    assert f">{plain}</a>" in nav and f"<text>{plain}</text>" in ncx
+    page = (out / "html" / "a.html").read_text()
+    assert f'<h1 id="a">{heading}</h1>' in page and f"<title>{plain} · " in page
+    assert f">{plain}</a>" in (out / "html" / "index.html").read_text()
+    everything = chapter + nav + ncx + page
+    assert "**" not in everything and "`" not in everything and "&amp;amp;" not in everything
+    assert "1. Not a list" in (out / "html" / "b.html").read_text()
+    reader = PdfReader(next(out.glob("*.pdf")))
+    titles = [o.title for o in reader.outline if not isinstance(o, list)]
+    assert "Bold and code & em <tag> & more" in titles and "1. Not a list" in titles
+    toc = json.loads(run_cli("toc", str(manifest), "--format", "json").stdout)
+    assert toc["chapters"][0]["title"] == "Bold and code & em <tag> & more"
+    _epubcheck_and_nu(out)

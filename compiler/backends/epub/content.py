@@ -66,7 +66,7 @@ def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[st
     report.fixes.merge(tree.fixes)
     role = ' role="doc-chapter"' if chapter.kind == "chapter" else ""
     return (f'<section epub:type="{SECTION_TYPES[chapter.kind]}"{role} class="{chapter.kind}" '
-            f'aria-labelledby="{ident}"><h1 id="{ident}">{escape(chapter.title, quote=False)}</h1>'
+            f'aria-labelledby="{ident}"><h1 id="{ident}">{chapter.title_html or escape(chapter.title, quote=False)}</h1>'
             f"{serialise_content(tree.root)}</section>")
 
 

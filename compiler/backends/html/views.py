@@ -66,6 +66,7 @@ class ChapterView:
     content: Markup
     next: TocEntry | None = None
     part_start: TocGroup | None = None
+    heading: Markup | None = None        # the title with its formatting (compile/titles.py)
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def chapter_view(page: PageContext, ids: set[str], part: str | None, ctx: BuildC
     report(chapter, found, page.original is not None, ctx)
     date_iso = f"{chapter.date:%Y-%m-%d}" if chapter.date else None
     return ChapterView(chapter.slug, chapter.title, chapter.kind, part, date_iso, page.original,
-                       Markup(html), **extra)
+                       Markup(html), **extra, heading=Markup(chapter.title_html) if chapter.title_html else None)
 
 
 def report(chapter: Chapter, found: Findings, has_original: bool, ctx: BuildContext) -> None:

@@ -50,6 +50,7 @@ def assemble(book: Book, options: PdfOptions, theme: Theme) -> Assembled:
         if deep:
             flattened[chapter.source] = deep
         blocks.append({"kind": kind, "id": chapter.slug, "title": chapter.title, "level": marks[chapter.slug].level,
+                       "heading": Markup(chapter.title_html) if chapter.title_html else None,
                        "running": shorten(chapter.title, fit),
                        "date": chapter.date.strftime("%Y-%m-%d") if chapter.date else None, "html": Markup(html),
                        "body_start": first_body and kind != "front"})
