@@ -15,6 +15,7 @@ from pathlib import Path
 
 from compiler.compile import blogsyntax as engines, limits, lint, pandoc
 from compiler.compile.titles import render_titles
+from compiler.compile.outline import close_gaps, outline_jumps
 from compiler.support.heap import paused_gc
 from compiler.model.book import Book, Chapter, Metadata, Part, build_time
 from compiler.model.diagnostics import Diagnostic, Severity, diag, sort_key
@@ -96,6 +97,8 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
         except RecursionError:
             _too_deep(d, problems)
             d.blocks, d.idmap, d.headings = assign_ids([], d.slug, taken)
+        d.headings, jumps = close_gaps(d.headings)   # the outline every format shows: no level gaps
+        problems += outline_jumps(d.entry.post, jumps)
         post = d.entry.post
         names = [d.slug, post.slug, post.rel, relative(root, post.path.parent) + "/" + post.slug, *post.aliases]
         if post.date:

@@ -505,3 +505,49 @@ def test_markup_in_titles_is_formatting_in_the_heading_and_plain_text_elsewhere(
     toc = json.loads(run_cli("toc", str(manifest), "--format", "json").stdout)
     assert toc["chapters"][0]["title"] == "Bold and code & em <tag> & more"
     _epubcheck_and_nu(out)
+
+
+# --- 11. outlines without gaps ------------------------------------------------------------------------------------
+
+def _nav_levels(nav_xhtml: str) -> dict[str, int]:
+    from lxml import etree
+    root = etree.fromstring(nav_xhtml.encode())
+    ns = {"h": "http://www.w3.org/1999/xhtml", "e": "http://www.idpf.org/2007/ops"}
+    toc = root.find(".//h:nav[@e:type='toc']", ns)
+    return {"".join(a.itertext()).strip(): len([x for x in a.iterancestors() if x.tag.endswith("}ol")])
+            for a in toc.iter("{http://www.w3.org/1999/xhtml}a")}
+
+
+def test_outlines_have_no_level_gaps(book_dir, tmp_path):
+    from pypdf import PdfReader
+    body = ("Intro.\n\n### Deep first\n\ntext\n\n## Upper\n\ntext\n\n#### Jumped\n\ntext\n\n# Top\n\ntext\n\n"
+            "### Under top\n\ntext\n")
+    manifest = make_book(book_dir, {"a.md": post("Chapter", body=body)},
+                         {"title": "T", "chapters": ["a.md"],
+                          "outputs": {"epub": {"toc_depth": 3}, "pdf": {"toc_depth": 3}, "html": {}}})
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "--out", str(out))
+    _clean(result, 0)
+    assert "a.md:8: warning CB106 heading “Deep first” opens the chapter" in result.stderr, result.stderr
+    assert "a.md:16: warning CB106 heading “Jumped” jumps" in result.stderr
+    assert "a.md:24: warning CB106 heading “Under top” jumps" in result.stderr
+    expected = {"Chapter": 1, "Deep first": 2, "Upper": 2, "Jumped": 3, "Top": 2, "Under top": 3}
+    toc = json.loads(run_cli("toc", str(manifest), "--format", "json").stdout)
+    assert {h["text"]: h["level"] for h in toc["chapters"][0]["headings"]} == {k: v for k, v in expected.items() if v > 1}
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        nav = _nav_levels(z.read("EPUB/nav.xhtml").decode())
+    assert {k: nav[k] for k in expected} == expected
+    outline: dict[str, int] = {}
+
+    def walk(items, level):
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+            else:
+                outline[item.title] = level
+    walk(PdfReader(next(out.glob("*.pdf"))).outline, 1)
+    assert {k: outline[k] for k in expected} == expected
+    page = (out / "html" / "a.html").read_text()
+    for text in ("Deep first", "Upper", "Jumped", "Top", "Under top"):   # all within the contents' depth
+        assert f">{text}</a>" in page, text
+    _epubcheck_and_nu(out)
