@@ -486,6 +486,7 @@ def to_chapter(d: Draft, html: str) -> Chapter:
         slug=d.slug, title=d.title, source=post.rel, kind=d.entry.kind, date=post.date, tags=post.tags,
         description=post.description, ast={"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": d.blocks},
         html=html, headings=tuple(d.headings), draft=d.unfinished, title_html=d.title_html,
+        lang=post.lang,
     )
 
 

@@ -52,6 +52,7 @@ class Post:
     draft: bool | None         # None: not said in front matter
     aliases: tuple[str, ...]
     diagnostics: tuple[Diagnostic, ...] = field(default=())
+    lang: str | None = None    # front matter `lang:` or `language:` (BCP 47)
 
     def meta_line(self, *key) -> int:
         return self.meta_lines.get(tuple(key)) or self.meta_lines.get((), 1)
@@ -222,8 +223,9 @@ def parse_post(text: str, path: Path, rel: str) -> Post:
     if draft is not None and not isinstance(draft, bool):
         problems.append(diag("CB123", rel, meta_lines.get(("draft",), 1), f"draft: {draft!r} is not true or false "
                              "(write it without quotes); the post is treated as if it had no `draft:`"))
+    lang = _language(meta, meta_lines, rel, problems)
     return Post(
-        path=path, rel=rel, meta=meta, meta_lines=meta_lines, body=body, body_line=body_line, lines=lines,
+        lang=lang, path=path, rel=rel, meta=meta, meta_lines=meta_lines, body=body, body_line=body_line, lines=lines,
         title=str(title).strip(), slug=slug, date=date, tags=_tags(meta),
         description=str(description).strip() if description else None,
         draft=draft if isinstance(draft, bool) else None,
@@ -348,6 +350,20 @@ def _ascii(text: str) -> str:
 def slug_key(slug: str) -> str:
     """What makes two slugs the same file on a case-insensitive or normalising file system."""
     return unicodedata.normalize("NFKC", slug).casefold()
+
+
+def _language(meta: dict, meta_lines: dict, rel: str, problems: list[Diagnostic]) -> str | None:
+    """The post's own language, when its front matter gives a BCP 47 tag."""
+    from compiler.support.bidi import BCP47
+    for key in ("lang", "language"):
+        value = meta.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and BCP47.match(value.strip()):
+            return value.strip()
+        problems.append(diag("CB123", rel, meta_lines.get((key,), 1), f"{key}: {value!r} is not a language tag "
+                             "(like he, ar, pt-BR); the post takes the book's language"))
+    return None
 
 
 def _as_list(value) -> list:

@@ -24,6 +24,7 @@ class Chapter:
     html: str                       # sanitised HTML fragment of the body (headings from h2)
     headings: tuple[Heading, ...]   # the body's outline, levels as rendered (title = 1)
     draft: bool = False
+    lang: str | None = None         # the post's own language (front matter), when it gives one
     title_html: str = ""            # the title's formatting for the chapter heading (sanitised inline
                                     # HTML, compile/titles.py); "" = the escaped plain `title`
 

@@ -551,3 +551,33 @@ def test_outlines_have_no_level_gaps(book_dir, tmp_path):
     for text in ("Deep first", "Upper", "Jumped", "Top", "Under top"):   # all within the contents' depth
         assert f">{text}</a>" in page, text
     _epubcheck_and_nu(out)
+
+
+# --- 12. per-post language ------------------------------------------------------------------------------------------
+
+def test_a_posts_language_and_direction_reach_every_output(book_dir, tmp_path):
+    posts = {"he.md": post("Hebrew", lang="he", body="שלום עולם\n"),
+             "ar.md": post("Arabic", language="ar", body="مرحبا بالعالم \u202eabc\u202c and \u2067x\u2069.\n"),
+             "en.md": post("English", body="Plain.\n"),
+             "bad.md": post("Bad", lang="not a tag!", body="Text.\n")}
+    manifest = make_book(book_dir, posts)
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "-f", "epub,pdf,html", "--out", str(out))
+    _clean(result, 0)
+    assert "bad.md:3: warning CB123 lang: 'not a tag!' is not a language tag" in result.stderr, result.stderr
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        he, ar, en = (z.read(f"EPUB/text/00{i}-{s}.xhtml").decode() for i, s in ((1, "he"), (2, "ar"), (3, "en")))
+    assert 'aria-labelledby="he" lang="he" xml:lang="he" dir="rtl">' in he
+    assert 'aria-labelledby="ar" lang="ar" xml:lang="ar" dir="rtl">' in ar
+    assert 'dir="rtl"' not in en and 'lang="en"' not in en.split("<body")[1]
+    page_he, page_ar = (out / "html" / "he.html").read_text(), (out / "html" / "ar.html").read_text()
+    assert '<article class="chapter chapter-chapter" lang="he" dir="rtl">' in page_he
+    assert '<article class="chapter chapter-chapter" lang="ar" dir="rtl">' in page_ar
+    controls = "\u202e\u202c\u2067\u2069"
+    assert [ar.count(c) for c in controls] == [page_ar.count(c) for c in controls] == [1, 1, 1, 1]  # kept, identically
+    pdf = next(out.glob("*.pdf"))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "שלום" in text and "مرحبا" in text and "cba" in text     # the override applied as in a browser
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])   # every font embedded
+    _epubcheck_and_nu(out)

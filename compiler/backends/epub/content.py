@@ -17,6 +17,7 @@ from compiler.backends.epub.links import clean_url, fragment_of, xml_id
 from compiler.backends.epub.surgery import remove
 from compiler.backends.epub.xhtml import EPUB_TYPE, OPS, Fixes, Tree, parse_fragment, serialise_content
 from compiler.model.book import Chapter
+from compiler.support import bidi
 
 TEXT_DIR = "text"
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
@@ -66,7 +67,7 @@ def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[st
     report.fixes.merge(tree.fixes)
     role = ' role="doc-chapter"' if chapter.kind == "chapter" else ""
     return (f'<section epub:type="{SECTION_TYPES[chapter.kind]}"{role} class="{chapter.kind}" '
-            f'aria-labelledby="{ident}"><h1 id="{ident}">{chapter.title_html or escape(chapter.title, quote=False)}</h1>'
+            f'aria-labelledby="{ident}"{bidi.attributes(chapter.lang, xml=True)}><h1 id="{ident}">{chapter.title_html or escape(chapter.title, quote=False)}</h1>'
             f"{serialise_content(tree.root)}</section>")
 
 
