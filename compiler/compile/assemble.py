@@ -29,6 +29,7 @@ from compiler.compile.transforms.headings import normalise_headings
 from compiler.compile.transforms.ids import Heading, assign_ids, local_id, unique
 from compiler.compile.transforms.links import ImageOutcome, LinkContext, Routes, resolve_image, resolve_link
 from compiler.support.images import oversized
+from compiler.compile.transforms.nesting import fix_nesting
 from compiler.compile.transforms.sanitize import clean_attr, clean_html, is_dangerous
 
 _GENERATED_IDS = re.compile(r'\b(id|href)="(#?)(fn\d+|fnref\d+(?:-\d+)?|footnotes|cb\d+(?:-\d+)?)"')
@@ -435,7 +436,7 @@ def finish_html(html: str, d: Draft, assets: dict, problems: list[Diagnostic]) -
     """Scope pandoc's generated ids (footnotes, code lines) to the chapter, sanitise, then resolve
     what raw HTML still points at (its links, anchors and images never went through the AST)."""
     html = _GENERATED_IDS.sub(lambda m: f'{m[1]}="{m[2]}{d.slug}--{m[3]}"', html)
-    html = _IMG_NO_ALT.sub('<img alt=""', clean_html(html))
+    html = _IMG_NO_ALT.sub('<img alt=""', fix_nesting(clean_html(html)))   # misnested raw HTML made valid
     post = d.entry.post   # d.links is set: `prepare` resolved the chapter's links before pandoc saw it
     where = locator(post, d.reported)   # each occurrence at its own line
 

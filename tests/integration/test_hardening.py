@@ -581,3 +581,39 @@ def test_a_posts_language_and_direction_reach_every_output(book_dir, tmp_path):
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True).stdout
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])   # every font embedded
     _epubcheck_and_nu(out)
+
+
+# --- 7. misnested or unclosed raw HTML ----------------------------------------------------------------------------
+
+MISNESTED = {
+    "i.md": post("Open i", body="<i>open\n\nsecond-para\n\nthird-para\n"),
+    "div.md": post("Open div", body="<div>\n\nunclosed-div\n\nafter-div\n"),
+    "ta.md": post("Textarea", body="<textarea>\n\ntext-in-ta\n\nafter-ta\n"),
+    "b.md": post("Bold div", body="Start <b>bold-x<div>in-div</div>bold-z</b> end.\n\nafter-b\n"),
+    "mix.md": post("Mix", body="<span><p>span-para</p></span>\n\n</div></section>stray-close\n\n"
+                               "<table><tr><td>cell-one\n\ncell-after\n\n<ul><li>item-one\n\n<em>em-open\n\n"
+                               "- list-after\n\n<a href=\"#x\">anchor-open\n\nlast-words\n"),
+}
+
+
+def test_misnested_raw_html_gives_valid_html_and_xhtml_with_text_in_place(book_dir, tmp_path):
+    manifest = make_book(book_dir, MISNESTED)
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "-f", "epub,html", "--out", str(out))
+    _clean(result, 0)
+    _epubcheck_and_nu(out)   # EPUBCheck parses every XHTML file: well-formed; Nu: no error
+    order = {"i": ["open", "second-para", "third-para"], "div": ["unclosed-div", "after-div"],
+             "ta": ["text-in-ta", "after-ta"], "b": ["Start", "bold-x", "in-div", "bold-z", "end.", "after-b"],
+             "mix": ["span-para", "stray-close", "cell-one", "cell-after", "item-one", "em-open", "list-after",
+                     "anchor-open", "last-words"]}
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        epub = {n.split("-", 1)[1].removesuffix(".xhtml"): z.read(n).decode() for n in z.namelist()
+                if n.startswith("EPUB/text/0")}
+    for slug, words in order.items():
+        html = (out / "html" / f"{slug}.html").read_text()
+        for text in (html.split("</h1>", 1)[1], epub[slug].split("</h1>", 1)[1]):
+            positions = [text.find(w) for w in words]
+            assert -1 not in positions and positions == sorted(positions), (slug, words, positions)
+        assert "<i>open</i>" in html if slug == "i" else True
+        section = epub[slug].split("<section", 1)[1]
+        assert "<textarea" not in section
