@@ -92,6 +92,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
     taken: set[str] = set()
     for d in drafts:
         d.slug = unique(d.slug, taken)
+    jumped = {(p.path, p.line) for p in problems if p.code == "CB106"}   # already said by lint
     for d in drafts:
         try:
             d.blocks, d.idmap, d.headings = assign_ids(d.blocks, d.slug, taken)
@@ -99,7 +100,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
             _too_deep(d, problems)
             d.blocks, d.idmap, d.headings = assign_ids([], d.slug, taken)
         d.headings, jumps = close_gaps(d.headings)   # the outline every format shows: no level gaps
-        problems += outline_jumps(d.entry.post, jumps)
+        problems += [j for j in outline_jumps(d.entry.post, jumps) if (j.path, j.line) not in jumped]
         post = d.entry.post
         names = [d.slug, post.slug, post.rel, relative(root, post.path.parent) + "/" + post.slug, *post.aliases]
         if post.date:

@@ -133,7 +133,7 @@ def describe_char(char: str) -> str:
 
 # A post larger than this, or with a longer unbroken word, is refused at once (CB151) rather than
 # letting pandoc or the PDF renderer run for minutes: see the README's "Limits".
-MAX_POST_BYTES = 1 << 20          # 1 MiB of Markdown: about 500 printed pages
+MAX_POST_BYTES = 512 << 10        # 512 KiB of Markdown: about 250 printed pages
 MAX_WORD = 10_000                 # characters without a space (a pasted blob, not prose)
 _LONG_WORD = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
 

@@ -449,7 +449,7 @@ def test_a_post_past_the_size_limits_is_refused_within_seconds(book_dir, tmp_pat
     result = run_cli("build", str(manifest))
     assert time.monotonic() - start < 10
     _clean(result, 1)
-    assert "big.md: error CB151 post too large (limit 1,024 KiB)" in result.stderr, result.stderr
+    assert "big.md: error CB151 post too large (limit 512 KiB)" in result.stderr, result.stderr
     assert "token.md:8: error CB151 post too large (limit 10,000 characters in one word)" in result.stderr
     assert _snapshot(book_dir / "dist") == before
     # in a series selected by tags, a post too large to read is not silently skipped
