@@ -64,14 +64,45 @@ class OutputFolderError(OSError):
     """The output folder cannot be created or written (a file is in the way, no permission)."""
 
 
+STAGING_PREFIX = ".chapbook-build-"   # hidden, and never a name an output takes
+
+
 def staging(out_dir: Path) -> Path:
     """A private folder inside `out_dir` for one build's outputs (same file system: `publish`
-    renames)."""
+    renames). Its name carries the building process's id; the staging folders of builds that were
+    killed without a chance to clean up (SIGKILL, a power cut) are removed first."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=".chapbook-build-", dir=out_dir))
+        remove_leftovers(out_dir)
+        return Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out_dir))
     except OSError as exc:
         raise OutputFolderError(exc.errno, exc.strerror, str(out_dir)) from None
+
+
+def remove_leftovers(out_dir: Path) -> list[Path]:
+    """Remove the staging folders in `out_dir` whose build process is gone; return them."""
+    removed = []
+    for entry in out_dir.iterdir():
+        if not entry.name.startswith(STAGING_PREFIX) or entry.is_symlink() or not entry.is_dir():
+            continue
+        pid = entry.name[len(STAGING_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and _running(int(pid)):
+            continue   # a build running right now (in another terminal)
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:   # exists, owned by someone else
+        return True
+    return True
 
 
 def publish(staged: Path, out_dir: Path) -> dict[Path, Path]:

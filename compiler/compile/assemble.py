@@ -12,6 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler.compile import lint, pandoc, permalinks, rendering, repeated
+from compiler.compile.drafts import _reader_format
+from compiler.compile.outline import close_gaps, outline_jumps
+from compiler.compile.titles import render_titles
+from compiler.load.selection import require_chapters
+from compiler.support.images import oversized
 from compiler.compile.drafts import Draft, apply_draft_policy, dedupe_slugs, parse, too_deep
 from compiler.compile.linking import link_context
 from compiler.compile.selection import naive_utc, select
@@ -43,10 +48,17 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
         problems += [d for d in e.post.diagnostics if not (e.kind != "chapter" and d.code in ("CB103", "CB104"))]
     drafts, found = parse(loaded, entries, cache, say)
     problems += found
-    drafts, found = apply_draft_policy(loaded, drafts)
+    kept, found = apply_draft_policy(loaded, drafts)
     problems += found
+    if any(d.entry.kind == "chapter" for d in drafts):
+        require_chapters(loaded, sum(d.entry.kind == "chapter" for d in kept),
+                         "every post is a draft that `drafts: exclude` leaves out", ("drafts",))
+    drafts = kept
+    for d, (plain, heading) in zip(drafts, render_titles([d.title for d in drafts], _reader_format(m.markdown_flavor))):
+        d.title, d.title_html = plain, heading   # markup in a title: formatting in the heading only
     problems += dedupe_slugs(drafts)
     taken: set[str] = set()
+    jumped = {(p.path, p.line) for p in problems if p.code == "CB106"}   # already said by lint
     for d in drafts:
         d.slug = unique_id(d.slug, taken)
     for d in drafts:
@@ -55,12 +67,18 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
         except RecursionError:
             problems.append(too_deep(d))
             d.blocks, d.idmap, d.headings = assign_ids([], d.slug, taken)
+        d.headings, jumps = close_gaps(d.headings)   # the outline every format shows: no level gaps
+        problems += [j for j in outline_jumps(d.entry.post, jumps) if (j.path, j.line) not in jumped]
     routes = permalinks.book_routes(loaded, drafts, problems)
     body_entries = [d for d in drafts if d.entry.kind == "chapter"]
     cover = _cover_file(loaded)
     if m.cover and cover is None:
         problems.append(diag("CB202", loaded.name, loaded.line("cover"), f"cover: {m.cover} is not a file inside the "
                              "book folder; the outputs use a generated cover"))
+    elif cover is not None and (why := oversized(cover)):
+        problems.append(diag("CB202", loaded.name, loaded.line("cover"), f"cover: {m.cover}: {why}; the outputs "
+                             "use a generated cover"))
+        cover = None
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
     problems += repeated.unremoved([(d.entry.post, d.blocks) for d in body_entries], loaded.name)
     contexts = [link_context(d, loaded, routes) for d in drafts]
@@ -86,6 +104,7 @@ def to_chapter(d: Draft, blocks: list, html: str) -> Chapter:
         slug=d.slug, title=d.title, source=post.rel, kind=d.entry.kind, date=post.date, tags=post.tags,
         description=post.description, ast={"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": blocks},
         html=html, headings=tuple(d.headings), draft=bool(d.unfinished), authors=d.byline, url=d.original,
+        title_html=d.title_html, lang=post.lang,
         anchors=tuple(sorted(set(d.idmap.values()) - {h.id for h in d.headings})),
     )
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import itertools
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from compiler.compile import blogsyntax, lint, pandoc
+from compiler.compile import blogsyntax, limits, lint, pandoc
 from compiler.compile.selection import Entry
+from compiler.load.sources import slug_key
 from compiler.compile.transforms import stringify
 from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
@@ -31,6 +32,8 @@ class Draft:
     unfinished: str = ""        # why the post looks unfinished ("" when it does not)
     original: str | None = None      # the post's address on the blog, when its permalink is known
     byline: tuple[str, ...] = ()     # the post's authors, when they are not the book's
+    reported: set = field(default_factory=set)   # (needle, line) already reported: see sources.locator
+    title_html: str = ""                         # see compile/titles.py
 
 
 def _reader_format(flavor: str) -> str:
@@ -62,6 +65,10 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
                 say(f"parsing posts: {next(done)}/{len(readable)}")
         entry = readable[index]
         post = entry.post
+        deep = limits.too_deep(ast["blocks"])
+        if deep:   # refused before any recursive transform: every word in every output, or an error
+            found = [diag("CB150", post.rel, post.locate(deep[1]) if deep[1] else None, limits.message(deep[0]))]
+            return Draft(entry, post.slug, post.title, [], [], {}), set(), found
         blocks, used = remove_boilerplate(ast["blocks"], m.boilerplate)
         title = post.title
         if entry.kind != "chapter" and "title" not in post.meta:
@@ -77,6 +84,11 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
     drafts = []
     used_rules: set[int] = set()
     for entry, result in zip(readable, results):
+        if result.error == pandoc.TOO_DEEP:   # too deep even for the AST to be loaded
+            post = entry.post
+            problems.append(diag("CB150", post.rel, limits.deepest_line(post.body.split("\n"), post.body_line),
+                                 limits.message()))
+            continue
         if result.error:
             problems.append(diag("CB115", entry.post.rel, None, f"pandoc could not read this post: {result.error}"))
             continue
@@ -160,21 +172,35 @@ def apply_draft_policy(loaded: LoadedManifest, drafts: list[Draft]) -> tuple[lis
 
 
 def dedupe_slugs(drafts: list[Draft]) -> list[Diagnostic]:
-    """A warning for each slug already taken (the chapter gets a numbered id later), or info when the
-    posts' dates differ (a blog's dated permalinks told them apart, and links by date still find each)."""
+    """Slugs that are the same once case and Unicode normalisation are ignored (`Hello-World.md`
+    and `hello-world.md`, the same name in two folders) would give one file name on many file
+    systems: the later chapter is renamed (`-2`, `-3`…) and a warning names both files; info when
+    the posts' dates differ (a blog's dated permalinks told them apart, links by date find each)."""
     problems: list[Diagnostic] = []
+    folded = {slug_key(d.slug) for d in drafts}
     seen: dict[str, str] = {}
-    dated: dict[str, set] = {}   # slug -> the days of the posts using it
+    dated: dict[str, set] = {}   # folded slug -> the days of the posts using it
     for d in drafts:
-        if d.slug in seen:
-            post = d.entry.post
-            days = dated[d.slug]
-            apart = post.date is not None and None not in days and post.date.date() not in days
-            days.add(post.date.date() if post.date else None)
+        key = slug_key(d.slug)
+        post = d.entry.post
+        day = post.date.date() if post.date else None
+        if key in seen:
+            n = 2
+            while slug_key(f"{d.slug}-{n}") in folded:
+                n += 1
+            new = f"{d.slug}-{n}"
+            other = seen[key] + (" (the same name in another Unicode normalisation, NFC/NFD)"
+                                 if slug_key(seen[key]) == slug_key(post.rel) else "")
+            apart = day is not None and None not in dated[key] and day not in dated[key]
+            dated[key].add(day)
             problems.append(diag("CB108", post.rel, post.meta_line("slug"),
-                                 f"slug {d.slug!r} is also used by {seen[d.slug]}; this chapter gets a numbered id. "
-                                 "Set a distinct `slug:` in its front matter", Severity.INFO if apart else None))
-        else:
-            seen[d.slug] = d.entry.post.rel
-            dated[d.slug] = {d.entry.post.date.date() if d.entry.post.date else None}
+                                 f"slug {d.slug!r} is also used by {other} (ignoring case and accents); this "
+                                 f"chapter becomes {new!r}. Set a distinct `slug:` in its front matter",
+                                 Severity.INFO if apart else None))
+            d.slug, key = new, slug_key(new)
+            folded.add(key)
+        dated.setdefault(key, {day})
+        seen[key] = post.rel
     return problems
+
+

@@ -10,7 +10,9 @@ from compiler.compile.drafts import Draft, too_deep
 from compiler.compile.transforms import ATTR_INDEX, attr_of, walk, with_attr
 from compiler.compile.transforms.anchors import scope_raw_ids
 from compiler.compile.transforms.notes import tidy_notes
-from compiler.compile.transforms.links import LinkContext, Routes, resolve_image, resolve_link
+from compiler.load.sources import locator
+from compiler.support.images import oversized
+from compiler.compile.transforms.links import ImageOutcome, LinkContext, Routes, resolve_image, resolve_link
 from compiler.compile.transforms.sanitize import clean_attr, dropped_content, is_dangerous
 from compiler.load.manifest import LoadedManifest
 from compiler.model.diagnostics import Diagnostic, diag
@@ -35,8 +37,10 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
     assets: dict[str, Path] = {}
     problems: list[Diagnostic] = []
 
+    where = locator(post, d.reported)   # each occurrence at its own line
+
     def report(code, needle, message):
-        problems.append(diag(code, post.rel, post.locate(needle) if needle else None, message))
+        problems.append(diag(code, post.rel, where(needle) if needle else None, message))
 
     def safe(attr):
         """The attribute list without handlers or dangerous URLs; what was dropped is reported."""
@@ -65,7 +69,7 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
 
     def image(el):
         attr, alt, (url, title) = el["c"]
-        out = resolve_image(url, ctx)
+        out = refuse_oversized(resolve_image(url, ctx), url)
         if out.code:
             report(out.code, url, out.message)
         cleaned = safe(attr)
@@ -99,3 +103,9 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
         return Linked(tidy_notes(walk(d.blocks, handlers)), assets, problems)
     except RecursionError:
         return Linked([], assets, problems + [too_deep(d)])
+
+
+def refuse_oversized(out: ImageOutcome, url: str) -> ImageOutcome:
+    """A local raster image with more pixels than images.MAX_PIXELS is left out of every output."""
+    why = oversized(out.source) if out.source is not None else None
+    return ImageOutcome(None, None, "CB116", f"image {url}: {why}: left out") if why else out

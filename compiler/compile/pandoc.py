@@ -7,6 +7,11 @@ post (its start-up and syntax-definition loading would be paid by every post). E
 time limit and each process a heap cap: a post that hangs or explodes pandoc is reported, the
 process is restarted, and the rest of the book goes on. `run_pandoc` is the other way in: one
 pandoc process writing a whole book to a file (the DOCX backend).
+
+A process that has answered everything is let go the clean way (its input closed, it exits and
+removes its `pandoc-hist*` file); it is killed only when it ran out of time or the build was
+interrupted. Each call's processes share a private TMPDIR that is removed afterwards, so even a
+killed pandoc leaves nothing in the user's temporary folder.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pypandoc
+
+from compiler.support.tempdirs import private_tmp
 
 WORKER_SCRIPT = Path(__file__).with_name("pandoc_worker.lua")
 TIME_LIMIT = float(os.environ.get("CHAPBOOK_PANDOC_TIMEOUT", "30"))
@@ -127,6 +134,41 @@ def _workers(count: int) -> int:
     return max(1, min(wanted, count))
 
 
+class _Pool:
+    """The pandoc processes of one `_run`, so an interrupted build can stop them all at once."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.lock = threading.Lock()
+        self.live: set[subprocess.Popen] = set()
+        self.stopped = False
+
+    def start(self) -> subprocess.Popen | None:
+        with self.lock:
+            if self.stopped:
+                return None
+            proc = subprocess.Popen(
+                [pandoc_path(), "+RTS", f"-M{HEAP_LIMIT}", "-RTS", "lua", str(WORKER_SCRIPT)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                encoding="utf-8", bufsize=1 << 20, env=self.env,
+            )
+            self.live.add(proc)
+            return proc
+
+    def done(self, proc: subprocess.Popen) -> None:
+        with self.lock:
+            self.live.discard(proc)
+
+    def stop(self) -> None:
+        """Kill every running pandoc (Ctrl-C, SIGTERM): nothing is left running."""
+        with self.lock:
+            self.stopped = True
+            procs = list(self.live)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+
+
 def _run(requests: list[tuple[str, object]], unwrap, raw: bool = False) -> list[Result]:
     """Answer every request; `unwrap(index, answer)` gets the parsed answer (its JSON line if `raw`)."""
     results: list[Result | None] = [None] * len(requests)
@@ -134,34 +176,44 @@ def _run(requests: list[tuple[str, object]], unwrap, raw: bool = False) -> list[
     # Each worker answers its share in order; interleaving the shares balances their sizes.
     slices = [list(range(i, len(requests), n)) for i in range(n)]
     failures: list[BaseException] = []
-    threads = [threading.Thread(target=_serve, args=(s, requests, results, unwrap, failures, raw)) for s in slices if s]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with private_tmp("chapbook-pandoc-") as env:
+        pool = _Pool(env)
+        threads = [threading.Thread(target=_serve, args=(s, requests, results, unwrap, failures, raw, pool))
+                   for s in slices if s]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        except BaseException:   # Ctrl-C or SIGTERM in the calling thread: stop pandoc, then go
+            pool.stop()
+            for t in threads:
+                t.join(timeout=5)
+            raise
     if failures:   # a bug in Chapbook's own callbacks, not a problem of a post: the caller sees it
         raise failures[0]
     return [r if r is not None else Result(None, "pandoc gave no answer") for r in results]
 
 
-def _serve(indices: list[int], requests, results, unwrap, failures: list, raw: bool) -> None:
+def _serve(indices: list[int], requests, results, unwrap, failures: list, raw: bool, pool: _Pool) -> None:
     """Send `indices` to one pandoc process; restart it after a crash or a time-out."""
     pending = list(indices)
     try:
-        while pending and not failures:
-            done = _one_process(pending, requests, results, unwrap, failures, raw)
+        while pending and not failures and not pool.stopped:
+            done = _one_process(pending, requests, results, unwrap, failures, raw, pool)
             pending = pending[done:]
     except BaseException as exc:  # re-raised by _run in the calling thread
         failures.append(exc)
 
 
-def _one_process(pending: list[int], requests, results, unwrap, failures: list, raw: bool) -> int:
+EXIT_GRACE = 5.0   # seconds a pandoc that answered everything gets to exit on its own
+
+
+def _one_process(pending: list[int], requests, results, unwrap, failures: list, raw: bool, pool: _Pool) -> int:
     """Run requests until all are answered or one fails the process; return how many were handled."""
-    proc = subprocess.Popen(
-        [pandoc_path(), "+RTS", f"-M{HEAP_LIMIT}", "-RTS", "lua", str(WORKER_SCRIPT)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        encoding="utf-8", bufsize=1 << 20,
-    )
+    proc = pool.start()
+    if proc is None:
+        return len(pending)
     answers: queue.Queue = queue.Queue()
     writer = threading.Thread(target=_feed, args=(proc, [requests[i] for i in pending], failures), daemon=True)
     reader = threading.Thread(target=_drain, args=(proc, answers), daemon=True)
@@ -175,8 +227,8 @@ def _one_process(pending: list[int], requests, results, unwrap, failures: list, 
             except queue.Empty:
                 results[index] = Result(None, f"pandoc took more than {TIME_LIMIT:g} s")
                 return handled + 1
-            if line is None and failures:
-                return handled   # the feeding thread failed; _run raises its error
+            if line is None and (failures or pool.stopped):
+                return handled   # the feeding thread failed (_run raises its error), or interrupted
             if line is None:
                 err = (proc.stderr.read() or "").strip().splitlines()
                 why = err[-1] if err else f"pandoc exited with code {proc.wait()}"
@@ -191,14 +243,30 @@ def _one_process(pending: list[int], requests, results, unwrap, failures: list, 
             handled += 1
         return handled
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        _finish(proc, clean=handled == len(pending) and not failures and not pool.stopped)
+        pool.done(proc)
+
+
+def _finish(proc: subprocess.Popen, clean: bool) -> None:
+    """End one pandoc: after a full set of answers its input is closed and it exits by itself
+    (removing its temporary files); killed only when it is stuck or the build was stopped."""
+    if clean:
+        try:
+            proc.stdin.close()     # normally already closed by the feeding thread
+        except (OSError, ValueError):
+            pass
+        try:
+            proc.wait(timeout=EXIT_GRACE)
+        except subprocess.TimeoutExpired:
+            pass
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        try:
+            stream.close()
+        except (OSError, ValueError):
+            pass
 
 
 def _answer(unwrap, index: int, line: str, raw: bool = False) -> Result:
@@ -242,7 +310,8 @@ def run_pandoc(document: str, target: Path, args: list[str], limit: float, to: s
     command = [pandoc_path(), "+RTS", f"-M{HEAP_LIMIT}", "-RTS", "--from=json", f"--to={to}",
                f"--output={target}", *args]
     try:
-        done = subprocess.run(command, input=document.encode("ascii"), capture_output=True, timeout=limit)
+        with private_tmp("chapbook-docx-") as env:   # removed even when pandoc is killed on time-out
+            done = subprocess.run(command, input=document.encode("ascii"), capture_output=True, timeout=limit, env=env)
     except subprocess.TimeoutExpired:
         return f"it took more than {limit:.0f} s"
     except OSError as exc:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from compiler.compile import pandoc
 from compiler.compile.drafts import Draft
-from compiler.compile.linking import Linked, finish_links
+from compiler.compile.linking import Linked, finish_links, refuse_oversized
+from compiler.compile.transforms.nesting import fix_nesting
+from compiler.load.sources import locator
 from compiler.compile.transforms.a11y import empty_header_cells
 from compiler.compile.transforms.links import LinkContext, resolve_image, resolve_link
 from compiler.compile.transforms.sanitize import clean_html
@@ -104,13 +106,15 @@ def finish_html(html: str, d: Draft, links: LinkContext, linked: Linked) -> Fini
     what raw HTML still points at (its links, anchors and images never went through the AST).
     `linked` is the chapter's links walk (its images are already resolved)."""
     html = _GENERATED_IDS.sub(lambda m: f'{m[1]}="{m[2]}{d.slug}--{m[3]}"', html)
-    html = empty_header_cells(_IMG_NO_ALT.sub('<img alt=""', clean_html(html)))
+    html = empty_header_cells(_IMG_NO_ALT.sub('<img alt=""', fix_nesting(clean_html(html))))   # misnested raw HTML made valid
     post = d.entry.post
     assets: dict[str, Path] = {}
     problems: list[Diagnostic] = []
 
+    where = locator(post, d.reported)   # each occurrence at its own line
+
     def report(code, needle, message):
-        problems.append(diag(code, post.rel, post.locate(needle), message))
+        problems.append(diag(code, post.rel, where(needle), message))
 
     def href(m: re.Match) -> str:
         url = htmlmod.unescape(m[1])
@@ -127,7 +131,7 @@ def finish_html(html: str, d: Draft, links: LinkContext, linked: Linked) -> Fini
         src = htmlmod.unescape(m[2])
         if src.startswith("assets/") and src in linked.assets:
             return m[0]
-        out = resolve_image(src, links)
+        out = refuse_oversized(resolve_image(src, links), src)
         if out.code:
             report(out.code, src, out.message)
         if out.href is None:

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from compiler.load.manifest import LoadedManifest
+from compiler.load.selection import check_paths, require_chapters
 from compiler.load.sources import Post, load_post
 from compiler.model.diagnostics import Diagnostic, Severity, diag
 from compiler.support.paths import OutsideBook, confine, relative, walk_posts
@@ -25,6 +26,7 @@ class Entry:
 def select(loaded: LoadedManifest) -> tuple[list[Entry], list[Diagnostic]]:
     """The posts the manifest puts in the book, in order (loaded), and the problems of finding them."""
     m = loaded.manifest
+    check_paths(loaded)   # a missing or outside path is a manifest error (exit 2): nothing opened
     problems: list[Diagnostic] = []
     entries: list[Entry] = []
     entries += _listed(loaded, m.front_matter, ("front_matter",), "front", None, problems)
@@ -36,6 +38,7 @@ def select(loaded: LoadedManifest) -> tuple[list[Entry], list[Diagnostic]]:
     else:
         entries += _series(loaded, problems)
     entries += _listed(loaded, m.back_matter, ("back_matter",), "back", None, problems)
+    require_chapters(loaded, sum(e.kind == "chapter" for e in entries))
     return entries, problems
 
 
@@ -85,16 +88,14 @@ def _series(loaded: LoadedManifest, problems) -> list[Entry]:
         if any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(path.name, pat) for pat in s.exclude):
             continue
         post = load_post(real, rel)
-        if wanted and not wanted & {t.casefold() for t in post.tags}:
+        unread = any(d.code == "CB151" for d in post.diagnostics)   # too large to read: its tags are unknown
+        if wanted and not wanted & {t.casefold() for t in post.tags} and not unread:
             continue
         posts.append(post)
     if s.order == "date":
         posts.sort(key=lambda p: (p.date is None, naive_utc(p.date), p.title.casefold()))
     elif s.order == "title":
         posts.sort(key=lambda p: p.title.casefold())
-    if not posts:
-        problems.append(diag("CB100", loaded.name, loaded.line("series"), "series: no post matches; check `from` and `tags`",
-                             Severity.WARNING))
     return [Entry(p, "chapter", None) for p in posts]
 
 

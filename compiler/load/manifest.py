@@ -7,7 +7,9 @@ the validated options are kept on the `LoadedManifest` the build uses.
 
 from __future__ import annotations
 
+import difflib
 import re
+import typing
 import uuid
 from dataclasses import dataclass, field
 from datetime import date as Date
@@ -18,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from compiler.load import yamlsafe
 from compiler.model.diagnostics import FatalError, LintPolicy, Severity, lint_code_problem
-from compiler.load.sources import CONTROL, without_controls
+from compiler.load.sources import CONTROL, describe_char, without_controls
 
 DEFAULT_EDITORIAL_NOTES = [r"(?i)\bexpand each of these\b", r"\bTODO\b", r"\bTK\b", r"\bFIXME\b", r"\bXXX\b"]
 MARKDOWN_FLAVORS = ("commonmark_x", "commonmark", "gfm", "markdown", "markdown_strict", "markdown_mmd", "markdown_phpextra")
@@ -222,7 +224,7 @@ def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None =
         raise FatalError(f"cannot read manifest: {exc.strerror}", 2, path) from None
     control = CONTROL.search(text)
     if control:
-        raise FatalError(f"control character U+{ord(control[0]):04X} in the manifest; remove it", 2, path,
+        raise FatalError(f"{describe_char(control[0])} in the manifest; remove it", 2, path,
                          text.count("\n", 0, control.start()) + 1)
     try:
         doc = yamlsafe.load(text)
@@ -243,17 +245,18 @@ def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None =
     try:
         manifest = Manifest.model_validate(doc.data)
     except ValidationError as exc:
-        problems += [_describe(path, doc, err) for err in exc.errors()]
+        problems += [_describe(path, doc, err, model=Manifest) for err in exc.errors()]
     for name, options in (doc.data.get("outputs") or {}).items() if isinstance(doc.data.get("outputs"), dict) else []:
         model = (option_models or {}).get(name)
         if option_models is not None and model is None:
             line = yamlsafe.line_of(doc, ("outputs", name))
-            problems.append(f"{path}:{line}: outputs.{name}: unknown output format; known: {', '.join(sorted(option_models))}")
+            problems.append(f"{path}:{line}: outputs.{name}: unknown output format{_did_you_mean(name, option_models)} "
+                            f"(known: {', '.join(sorted(option_models))})")
         elif model is not None:
             try:
                 backend_options[name] = model.model_validate(options or {})
             except ValidationError as exc:
-                problems += [_describe(path, doc, err, ("outputs", name)) for err in exc.errors()]
+                problems += [_describe(path, doc, err, ("outputs", name), model) for err in exc.errors()]
     if problems or manifest is None:
         problems.sort(key=lambda p: int(m.group(1)) if (m := re.search(r":(\d+): ", p)) else 0)
         raise FatalError(f"{len(problems)} problem(s) in the manifest:\n" + "\n".join(problems), 2)
@@ -261,14 +264,47 @@ def load_manifest(path: Path, option_models: dict[str, type[BaseModel]] | None =
     return LoadedManifest(manifest, resolved, resolved.parent, doc.lines, backend_options, manifest.lint.policy())
 
 
-def _describe(path: Path, doc: yamlsafe.YamlDoc, err: dict, prefix: tuple = ()) -> str:
+def _describe(path: Path, doc: yamlsafe.YamlDoc, err: dict, prefix: tuple = (), model: type[BaseModel] | None = None) -> str:
     loc = prefix + tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
     key = ".".join(str(p) for p in loc) or "(top level)"
     line = yamlsafe.line_of(doc, loc)
     if err["type"] == "extra_forbidden":
-        msg = f"unknown key {key!r}; check its spelling against the manifest reference in the README"
+        known = _keys_at(model, loc[len(prefix):-1]) if model else []
+        hint = _did_you_mean(str(loc[-1]), known)
+        msg = (f"unknown key {key!r}{hint}" if hint else
+               f"unknown key {key!r}; check its spelling against the manifest reference in the README")
     elif err["type"] == "missing":
         msg = f"{key}: required key is missing"
     else:
         msg = f"{key}: {err['msg'].removeprefix('Value error, ')}"
     return f"{path}:{line}: {msg}"
+
+
+def _did_you_mean(word: str, known) -> str:
+    """" — did you mean `title`?" for the closest known key (difflib), or ""."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6) or \
+        difflib.get_close_matches(word.lower(), list(known), n=1, cutoff=0.6)
+    return f" — did you mean {close[0]!r}?" if close else ""
+
+
+def _keys_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys the schema allows at `loc` (a path of keys and list indexes below `model`)."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = next((f for name, f in model.model_fields.items() if part in (name, f.alias)), None)
+        model = _model_in(field.annotation) if field else None
+        if model is None:
+            return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_in(annotation) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation like `list[Part] | None`."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date as Date, datetime, timezone
 from pathlib import Path
@@ -34,7 +35,7 @@ class TOMLHandler(BaseHandler):
 _HANDLERS = [YAMLHandler(), TOMLHandler()]
 
 
-UNREADABLE = ("CB100", "CB113")   # codes of a post that is reported, not compiled
+UNREADABLE = ("CB100", "CB113", "CB151")   # codes of a post that is reported, not compiled (CB151: too large)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Post:
     draft: bool | None         # None: not said in front matter
     aliases: tuple[str, ...]
     diagnostics: tuple[Diagnostic, ...] = field(default=())
+    lang: str | None = None    # front matter `lang:` or `language:` (BCP 47)
 
     def meta_line(self, *key) -> int:
         return self.meta_lines.get(tuple(key)) or self.meta_lines.get((), 1)
@@ -73,6 +75,23 @@ class Post:
         return None
 
 
+def locator(post: "Post", claimed: set | None = None):
+    """`line(needle)`: the file line of `needle`'s first occurrence in the body not yet reported, so
+    that the same text reported twice (one image refused in two places) is reported at each of its
+    own lines. Passes over one post share `claimed` (needle, line) pairs."""
+    claimed = set() if claimed is None else claimed
+
+    def line(needle: str) -> int | None:
+        first = found = post.locate(needle)
+        while found is not None and (needle, found) in claimed:
+            found = post.locate(needle, found + 1)
+        found = found or first
+        if found:
+            claimed.add((needle, found))
+        return found
+    return line
+
+
 def parse_date(value) -> datetime | None:
     """ISO 8601 dates and datetimes (a space may separate date and time). Raises ValueError otherwise."""
     if isinstance(value, datetime):
@@ -84,7 +103,10 @@ def parse_date(value) -> datetime | None:
     text = value.strip()
     if not re.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$", text):
         raise ValueError(f"{value!r} is not an ISO 8601 date (YYYY-MM-DD, YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS+01:00)")
-    return _in_range(datetime.fromisoformat(text))
+    try:
+        return _in_range(datetime.fromisoformat(text))
+    except ValueError as exc:   # 2025-02-30, month 13: the value quoted, not only Python's words
+        raise ValueError(f"{value!r} is not a valid date ({exc})") from None
 
 
 def _in_range(when: datetime) -> datetime:
@@ -103,7 +125,26 @@ def decode(raw: bytes) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")   # C0 controls but tab and newline, and DEL
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}"
+                                           for plane in range(17))
+# C0 controls but tab and newline, DEL and the C1 controls, and the 66 Unicode noncharacters
+# (U+FDD0..U+FDEF, U+xFFFE and U+xFFFF in every plane): none is allowed in HTML, and XML refuses
+# most of them. They are removed with a warning (CB121), like control characters.
+CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f{_NONCHARACTERS}]")
+
+
+def describe_char(char: str) -> str:
+    """`U+FFFE (a noncharacter)`, `U+0007 (a control character)`."""
+    code = ord(char)
+    kind = "a noncharacter" if code >= 0xFDD0 else "a control character"
+    return f"U+{code:04X} ({kind})"
+
+
+# A post larger than this, or with a longer unbroken word, is refused at once (CB151) rather than
+# letting pandoc or the PDF renderer run for minutes: see the README's "Limits".
+MAX_POST_BYTES = 512 << 10        # 512 KiB of Markdown: about 250 printed pages
+MAX_WORD = 10_000                 # characters without a space (a pasted blob, not prose)
+_LONG_WORD = re.compile(r"\S{%d,}" % (MAX_WORD + 1))
 
 
 def load_post(path: Path, rel: str) -> Post:
@@ -111,19 +152,29 @@ def load_post(path: Path, rel: str) -> Post:
     if not path.is_file():   # a FIFO would block, a device never end
         return _broken(path, rel, diag("CB100", rel, None, "not a regular file: left out"))
     try:
+        size = path.stat().st_size
+        if size > MAX_POST_BYTES:   # never read whole: it could be gigabytes
+            return _broken(path, rel, diag("CB151", rel, None, f"post too large (limit {MAX_POST_BYTES // 1024:,} KiB): "
+                                           f"{size / 1024:,.0f} KiB; split it into several posts"))
         text = decode(path.read_bytes())
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         return _broken(path, rel, diag("CB100", rel, line, f"not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"))
     except OSError as exc:
         return _broken(path, rel, diag("CB100", rel, None, f"cannot read the file: {exc.strerror}"))
+    word = _LONG_WORD.search(text)
+    if word:
+        line = text.count("\n", 0, word.start()) + 1
+        return _broken(path, rel, diag("CB151", rel, line, f"post too large (limit {MAX_WORD:,} characters in one "
+                                       f"word): a word of {len(word[0]):,} characters without a space; break it up "
+                                       "or put it in a file the post links to"))
     found = CONTROL.search(text)
     if found is None:
         return parse_post(text, path, rel)
     line = text.count("\n", 0, found.start()) + 1
     post = parse_post(CONTROL.sub("", text), path, rel)
-    note = diag("CB121", rel, line, f"{len(CONTROL.findall(text))} control character(s) removed, the first "
-                f"U+{ord(found[0]):04X}; remove them from the file")
+    note = diag("CB121", rel, line, f"{len(CONTROL.findall(text))} control character(s) or noncharacter(s) "
+                f"removed, the first {describe_char(found[0])}; remove them from the file")
     return replace(post, diagnostics=(note, *post.diagnostics))
 
 
@@ -175,14 +226,15 @@ def parse_post(text: str, path: Path, rel: str) -> Post:
     if not description and not broken:
         problems.append(diag("CB104", rel, meta_lines.get((), 1),
                              "no description in the front matter; add `description: …` (used in the book's metadata)"))
-    slug = str(meta.get("slug") or name_slug)
+    slug = _ascii(str(meta.get("slug") or name_slug))   # `café` and `cafe\u0301` both `cafe`, not `caf`
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", slug)[:100].strip("-.") or "chapter"   # a file name on every system
     draft = meta.get("draft")
     if draft is not None and not isinstance(draft, bool):
         problems.append(diag("CB123", rel, meta_lines.get(("draft",), 1), f"draft: {draft!r} is not true or false "
                              "(write it without quotes); the post is treated as if it had no `draft:`"))
+    lang = _language(meta, meta_lines, rel, problems)
     return Post(
-        path=path, rel=rel, meta=meta, meta_lines=meta_lines, body=body, body_line=body_line, lines=lines,
+        lang=lang, path=path, rel=rel, meta=meta, meta_lines=meta_lines, body=body, body_line=body_line, lines=lines,
         title=str(title).strip(), slug=slug, date=date, tags=_tags(meta),
         description=str(description).strip() if description else None,
         draft=draft if isinstance(draft, bool) else None,
@@ -263,7 +315,9 @@ def _check_dates(meta: dict, meta_lines: dict, rel: str, problems: list[Diagnost
         try:
             parsed = parse_date(value)
         except ValueError as exc:
-            problems.append(diag("CB105", rel, meta_lines.get(key_path), f"{name}: {exc}"))
+            then = ("; the post is ordered as undated (its file name's YYYY-MM-DD- date if it has one, else "
+                    "after every dated post)") if key_path == ("date",) else ""
+            problems.append(diag("CB105", rel, meta_lines.get(key_path), f"{name}: {exc}{then}"))
             continue
         if key_path == ("date",):
             found = parsed
@@ -294,6 +348,31 @@ def _slug_from_name(path: Path) -> tuple[datetime | None, str]:
         except ValueError:
             return None, match[4]
     return None, stem
+
+
+def _ascii(text: str) -> str:
+    """Latin letters without their accents (NFKD, combining marks dropped); other letters stay
+    (and become `-` in a slug)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def slug_key(slug: str) -> str:
+    """What makes two slugs the same file on a case-insensitive or normalising file system."""
+    return unicodedata.normalize("NFKC", slug).casefold()
+
+
+def _language(meta: dict, meta_lines: dict, rel: str, problems: list[Diagnostic]) -> str | None:
+    """The post's own language, when its front matter gives a BCP 47 tag."""
+    from compiler.support.bidi import BCP47
+    for key in ("lang", "language"):
+        value = meta.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str) and BCP47.match(value.strip()):
+            return value.strip()
+        problems.append(diag("CB123", rel, meta_lines.get((key,), 1), f"{key}: {value!r} is not a language tag "
+                             "(like he, ar, pt-BR); the post takes the book's language"))
+    return None
 
 
 def _as_list(value) -> list:

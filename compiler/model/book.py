@@ -29,6 +29,9 @@ class Chapter:
     authors: tuple[str, ...] = ()   # the byline: the post's authors when they are not the book's
     url: str | None = None          # the post's address on the blog, when its permalink is known
     anchors: tuple[str, ...] = ()   # ids the author gave other elements than headings (raw HTML, {#id})
+    lang: str | None = None         # the post's own language (front matter), when it gives one
+    title_html: str = ""            # the title's formatting for the chapter heading (sanitised inline
+                                    # HTML, compile/titles.py); "" = the escaped plain `title`
 
     @cached_property
     def ids(self) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB118": (Severity.WARNING, "a boilerplate rule removed nothing"),
     "CB119": (Severity.WARNING, "blog-engine syntax (Liquid, shortcode) not understood: removed"),
     "CB120": (Severity.INFO, "blog-engine syntax converted"),
-    "CB121": (Severity.WARNING, "control characters removed (not allowed in EPUB or HTML)"),
+    "CB121": (Severity.WARNING, "control characters or Unicode noncharacters removed (not allowed in EPUB or HTML)"),
     "CB122": (Severity.WARNING, "a front-matter key given twice: the last one is used"),
     "CB123": (Severity.WARNING, 'a front-matter value of the wrong kind (draft: "false"): ignored'),
     "CB124": (Severity.WARNING, "image without alt text: the EPUB claims no WCAG conformance"),
@@ -51,6 +51,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB135": (Severity.INFO, "a block repeated across posts (series blurb, subscribe block) that no boilerplate rule removes"),
     "CB145": (Severity.INFO, "build cache entry unreadable or damaged: ignored and computed again"),
     "CB140": (Severity.WARNING, "raw HTML element left out with its content (template, textarea, title, xmp): it would print as markup"),
+    "CB150": (Severity.ERROR, "nesting too deep: lists, quotes or emphasis nested past the limit"),
+    "CB151": (Severity.ERROR, "post too large"),
     # Backends (reserved ranges: EPUB CB21x, PDF CB22x, HTML CB23x, plugins CB29x)
     "CB201": (Severity.WARNING, "resource refused (outside the book, unsupported scheme, or network not allowed)"),
     "CB202": (Severity.WARNING, "cover image missing or unreadable: a generated cover is used"),

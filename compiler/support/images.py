@@ -65,3 +65,35 @@ def clean_svg(data: bytes) -> bytes:
                     (short == "style" and "url(" in value.lower()):
                 del el.attrib[name]
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+# --- pixel limit: decompression bombs ------------------------------------------------------------
+
+# A small file may declare a huge picture (a 900 KB PNG of 30000×30000 pixels decodes to 2.7 GB).
+# Every raster image a post uses is measured (its header only) before any output takes it; above
+# this many pixels it is left out of every output and reported. Pillow's own bomb threshold.
+MAX_PIXELS = 89_478_485          # PIL.Image.MAX_IMAGE_PIXELS: about 9459 × 9459
+
+
+def oversized(path) -> str | None:
+    """Why the raster image at `path` is refused (too many pixels), or None. Only the header is
+    read; a file Pillow cannot identify (SVG, not an image) is not this function's concern."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                frames = getattr(image, "n_frames", 1) if image.format in ("GIF", "PNG", "WEBP") else 1
+    except Image.DecompressionBombError:
+        return f"declares more than {2 * MAX_PIXELS:,} pixels (a decompression bomb)"
+    except (OSError, ValueError, SyntaxError, EOFError):
+        return None
+    if width * height > MAX_PIXELS:
+        return f"{width}×{height} pixels is more than the limit of {MAX_PIXELS:,} pixels (a decompression bomb?)"
+    if width * height * max(frames, 1) > 4 * MAX_PIXELS:
+        return f"{frames} frames of {width}×{height} pixels are more than {4 * MAX_PIXELS:,} pixels in all"
+    return None

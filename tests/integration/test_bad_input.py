@@ -42,13 +42,13 @@ def test_missing_manifest(book_dir):
     assert "manifest not found" in result.stderr
 
 
-def test_missing_post_file_is_a_book_error(book_dir):
+def test_missing_post_file_is_a_manifest_error(book_dir):
+    # issue 13 item 6: a manifest entry that names no file is a problem of the manifest (exit 2)
     manifest = make_book(book_dir, {"a.md": post()}, {"title": "X", "chapters": ["a.md", "missing.md"]})
     result = run_cli("check", str(manifest), "--format", "json")
-    _assert_clean(result, 1)
-    (d,) = [d for d in json.loads(result.stdout) if d["code"] == "CB100"]
-    assert d["path"] == "book.yml" and d["line"] == 4  # the list entry itself
-    assert "missing.md does not exist" in d["message"]
+    _assert_clean(result, 2)
+    assert f"{manifest}:4: chapters.1: 'missing.md' does not exist" in result.stderr  # the list entry itself
+    assert result.stdout == ""
 
 
 def test_broken_front_matter_is_a_book_error_with_line(book_dir):
@@ -61,7 +61,8 @@ def test_broken_front_matter_is_a_book_error_with_line(book_dir):
 
 
 def test_build_with_errors_writes_nothing_and_keeps_old_output(book_dir):
-    manifest = make_book(book_dir, {"a.md": post()}, {"title": "X", "chapters": ["a.md", "gone.md"], "outputs": {"html": {}}})
+    manifest = make_book(book_dir, {"a.md": post(), "untitled.md": post(None)},
+                         {"title": "X", "chapters": ["a.md", "untitled.md"], "outputs": {"html": {}}})
     out = book_dir / "dist"
     out.mkdir()
     (out / "keep.txt").write_text("previous good book")
@@ -93,9 +94,9 @@ def test_outside_paths_refused(book_dir):
     os.symlink(outside, book_dir / "link.md")
     manifest = make_book(book_dir, {"a.md": post()}, {"title": "X", "chapters": ["a.md", "../secret.md", "link.md"]})
     result = run_cli("check", str(manifest), "--format", "json")
-    _assert_clean(result, 1)
-    messages = [d["message"] for d in json.loads(result.stdout) if d["code"] == "CB100"]
-    assert len(messages) == 2 and all("outside the book folder" in m for m in messages)
+    _assert_clean(result, 2)   # issue 13 item 6: manifest entries outside the book are manifest errors
+    messages = [line for line in result.stderr.splitlines() if "outside the book folder" in line]
+    assert len(messages) == 2 and "'../secret.md'" in messages[0] and "'link.md'" in messages[1]
 
 
 # --- hostile or broken input found by fuzzing (each once exited 3, hung, or leaked) -------------------
@@ -210,12 +211,12 @@ def test_yaml_nested_hundreds_deep(book_dir):
 
 
 def test_markdown_nested_hundreds_deep_is_reported_not_a_crash(book_dir):
-    for body in (">" * 400 + " x\n", "\n".join("  " * i + "- x" for i in range(400)) + "\n",
-                 "*" * 5000 + "x" + "*" * 5000 + "\n"):
+    for body, line in ((">" * 400 + " x\n", 6), ("\n".join("  " * i + "- x" for i in range(400)) + "\n", 21),
+                       ("*" * 4000 + "x" + "*" * 4000 + "\n", 6)):   # (10,000 and more: one word too long, CB151)
         manifest = _tiny(book_dir, body)
         result = run_cli("build", str(manifest), "-o", str(book_dir / "out"))
-        _assert_clean(result, 1)
-        assert "CB115" in result.stderr and "nested too deeply" in result.stderr
+        _assert_clean(result, 1)   # issue 13 item 4: its own code (CB150), the limit, file and line
+        assert f"a.md:{line}: error CB150 nesting too deep (limit 32)" in result.stderr, result.stderr
 
 
 def test_source_date_epoch_must_be_a_time(book_dir):
@@ -244,10 +245,15 @@ def test_a_very_long_title_still_makes_files_and_a_cover(book_dir):
 
 
 def test_small_manifest_slips_are_accepted_or_explained(book_dir):
-    manifest = _tiny(book_dir, manifest_extra="outputs:\n  epub:\n  pdf: {font_size: 6pt}\ncover: ../nope.png\n")
+    manifest = _tiny(book_dir, manifest_extra="outputs:\n  epub:\n  pdf: {font_size: 6pt}\ncover: nope.png\n")
     result = run_cli("check", str(manifest))
     _assert_clean(result, 0)                                   # `epub:` alone means default options
     assert "CB202" in result.stderr and "generated cover" in result.stderr
+    # issue 13 item 6: a cover outside the book folder is a manifest error, not a fallback
+    manifest.write_text(manifest.read_text().replace("cover: nope.png", "cover: ../nope.png"))
+    result = run_cli("check", str(manifest))
+    _assert_clean(result, 2)
+    assert "cover: '../nope.png' is outside the book folder" in result.stderr
 
 
 def test_a_key_given_twice(book_dir):

@@ -19,6 +19,7 @@ from compiler.backends.epub.xhtml import EPUB_TYPE, OPS, Fixes, Tree, parse_frag
 from compiler.model.book import Chapter, byline
 from compiler.support.urls import SCHEME as _SCHEME
 from compiler.support.locales import long_date
+from compiler.support import bidi
 
 TEXT_DIR = "text"
 _PAGE_SUFFIX = re.compile(r"\.(html?|md|markdown|php)$", re.I)
@@ -68,7 +69,7 @@ def chapter_section(chapter: Chapter, place: Placement, file: str, taken: set[st
     report.fixes.merge(tree.fixes)
     role = ' role="doc-chapter"' if chapter.kind == "chapter" else ""
     return (f'<section epub:type="{SECTION_TYPES[chapter.kind]}"{role} class="{chapter.kind}" '
-            f'aria-labelledby="{ident}"><h1 id="{ident}">{escape(chapter.title, quote=False)}</h1>'
+            f'aria-labelledby="{ident}"{bidi.attributes(chapter.lang, xml=True)}><h1 id="{ident}">{chapter.title_html or escape(chapter.title, quote=False)}</h1>'
             + (f'<p class="byline">{escape(names, quote=False)}</p>' if (names := byline(chapter, language)) else "")
             + _date(chapter, language) + f"{serialise_content(tree.root)}</section>")
 

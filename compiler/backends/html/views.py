@@ -20,6 +20,7 @@ from compiler.backends.html.fragments import Findings, PageContext, rewrite
 from compiler.backends.html.plan import TocEntry, TocGroup
 from compiler.backends.html.search import plain_text
 from compiler.model.book import Chapter, byline
+from compiler.support.bidi import direction
 from compiler.model.diagnostics import diag
 from compiler.support.locales import long_date, translator
 from compiler.load.theme import Theme, read_theme_text
@@ -67,6 +68,9 @@ class ChapterView:
     next: TocEntry | None = None
     byline: str | None = None
     part_start: TocGroup | None = None
+    heading: Markup | None = None        # the title with its formatting (compile/titles.py)
+    lang: str | None = None              # the post's own language and direction (support/bidi.py)
+    dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,7 +144,9 @@ def chapter_view(page: PageContext, ids: set[str], part: str | None, ctx: BuildC
     report(chapter, found, page.original is not None, ctx)
     date_iso = f"{chapter.date:%Y-%m-%d}" if chapter.date else None
     return ChapterView(chapter.slug, chapter.title, chapter.kind, part, date_iso, page.original,
-                       Markup(html), byline=byline(chapter, language), **extra)
+                       Markup(html), byline=byline(chapter, language), **extra,
+                       heading=Markup(chapter.title_html) if chapter.title_html else None,
+                       lang=chapter.lang, dir=direction(chapter.lang))
 
 
 def report(chapter: Chapter, found: Findings, has_original: bool, ctx: BuildContext) -> None:

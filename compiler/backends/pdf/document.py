@@ -9,6 +9,7 @@ from markupsafe import Markup
 from compiler import __version__
 from compiler.backends.pdf.chapters import BookIds, prepare_chapter
 from compiler.backends.pdf.setting import tie_last_words
+from compiler.support.bidi import direction
 from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL
 from compiler.backends.pdf.options import PdfOptions, font_points, options_css, page_margins, page_size_mm
 from compiler.backends.pdf.outline import toc_entries, toc_tree
@@ -59,6 +60,8 @@ def book_blocks(book: Book, options: PdfOptions) -> tuple[list[dict], list, dict
         if deep:
             flattened[chapter.source] = deep
         blocks.append({"kind": kind, "id": chapter.slug, "title": chapter.title, "level": marks[chapter.slug].level,
+                       "heading": Markup(chapter.title_html) if chapter.title_html else None,
+                       "lang": chapter.lang, "dir": direction(chapter.lang),
                        "running": shorten(chapter.title, fit), "byline": byline(chapter, book.meta.language),
                        "date": chapter.date.strftime("%Y-%m-%d") if chapter.date else None, "html": Markup(html),
                        "body_start": first_body and kind != "front", "source": chapter.source})

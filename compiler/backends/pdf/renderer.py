@@ -14,6 +14,7 @@ from pathlib import Path
 
 from compiler.support import limits
 from compiler.backends.pdf.fetcher import BOOK_URL, FetchPolicy, make_fetcher
+from compiler.support.tempdirs import private_tmp
 
 _NOISE = re.compile(r"media type|prefers-color-scheme")
 
@@ -122,20 +123,21 @@ def run_renderer(job: dict, timeout: float, running: "Running | None" = None) ->
     """
     job = {**job, "cpu_limit": timeout}
     package_parent = str(Path(__file__).resolve().parents[3])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)}
+    path = os.pathsep.join(p for p in (package_parent, os.environ.get("PYTHONPATH")) if p)
     command = [sys.executable, "-c", "from compiler.backends.pdf.renderer import child_main; child_main()"]
     running = running or Running()
-    proc = running.start(command, env)
-    if proc is None:
-        return {"error": "stopped: another part of the PDF failed", "cancelled": True}
-    try:
-        out, err = proc.communicate(json.dumps(job).encode(), timeout=WALL_FACTOR * timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        return {"error": f"rendering took longer than {WALL_FACTOR * timeout:.0f} s (raise outputs.pdf.timeout, or split the book)"}
-    finally:
-        running.forget(proc)
+    with private_tmp("chapbook-pdf-") as env:   # a private TMPDIR, removed even when the child is killed
+        proc = running.start(command, {**env, "PYTHONPATH": path})
+        if proc is None:
+            return {"error": "stopped: another part of the PDF failed", "cancelled": True}
+        try:
+            out, err = proc.communicate(json.dumps(job).encode(), timeout=WALL_FACTOR * timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return {"error": f"rendering took longer than {WALL_FACTOR * timeout:.0f} s (raise outputs.pdf.timeout, or split the book)"}
+        finally:
+            running.forget(proc)
     if running.cancelled:
         return {"error": "stopped: another part of the PDF failed", "cancelled": True}
     done = subprocess.CompletedProcess(command, proc.returncode, out, err)
