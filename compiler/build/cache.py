@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -205,11 +206,18 @@ def _tools_key(pandoc) -> str:
 
 
 def _stat(path: Path, digest: bool = False) -> list | None:
+    """[size, mtime_ns, sha256 or None] of a regular file; None for anything else (a FIFO or a
+    device is never opened: reading it would block), or a file gone."""
     try:
         st = path.stat()
     except OSError:
         return None
-    return [st.st_size, st.st_mtime_ns, sha256(path.read_bytes()) if digest else None]
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    try:
+        return [st.st_size, st.st_mtime_ns, sha256(path.read_bytes()) if digest else None]
+    except OSError:
+        return None
 
 
 def snapshot(sources: list[Path], exclude: list[Path] = (), digest: bool = False) -> dict[str, list]:
@@ -240,12 +248,7 @@ def _same_files(recorded: dict[str, list], current: dict[str, list | None], hash
         if now is None or was is None or now[0] != was[0]:
             return False
         if now[1] != was[1]:
-            if not hash_changed or was[2] is None:
-                return False
-            try:
-                if sha256(Path(path).read_bytes()) != was[2]:
-                    return False
-            except OSError:
+            if not hash_changed or was[2] is None or (_stat(Path(path), digest=True) or [None] * 3)[2] != was[2]:
                 return False
     return True
 
