@@ -97,7 +97,7 @@ def test_nothing_changed_rewrites_nothing_and_force_rebuilds(book, tmp_path):
     before = {p: p.stat().st_mtime_ns for p in (book / "dist").rglob("*")}
     os.utime(book / POST)                      # touched, not changed: compared by content
     again = build(book, book / "dist")
-    assert "Nothing changed since the last build" in again.stderr and "CB104" in again.stderr
+    assert "Nothing changed since the last build" in again.stderr and "CB111" in again.stderr   # the report repeated
     assert {p: p.stat().st_mtime_ns for p in (book / "dist").rglob("*")} == before
     forced = build(book, book / "dist", "--force")
     assert "Nothing changed" not in forced.stderr
