@@ -103,7 +103,7 @@ SMUGGLED TYPST
 
 Right to left: שלום עולם and مرحبا بالعالم.
 
-> > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > > deep quote
+> > > > > > > > deep quote
 
 Control: a\u0007b.
 """

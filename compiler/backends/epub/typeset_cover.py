@@ -11,6 +11,9 @@ carries the book's title, subtitle and authors as escaped text, nothing else fro
 from __future__ import annotations
 
 import io
+import shutil
+import tempfile
+from contextlib import contextmanager
 
 from markupsafe import escape
 
@@ -43,7 +46,8 @@ def typeset_cover(book: Book, theme: Theme, size: tuple[int, int]) -> bytes:
             f'<link rel="stylesheet" href="{THEME_URL}pdf/print.css">{layers}<style>{page_css}</style></head>'
             f"<body>{section}</body></html>")
     fetcher = make_fetcher(FetchPolicy(root=book.root, theme_folders=tuple(theme.folders), assets={}))
-    pdf = weasyprint.HTML(string=html, base_url=BOOK_URL, url_fetcher=fetcher).write_pdf()
+    with private_tempdir():   # WeasyPrint's font files live in a temporary folder removed only at collection
+        pdf = weasyprint.HTML(string=html, base_url=BOOK_URL, url_fetcher=fetcher).write_pdf()
     document = pypdfium2.PdfDocument(pdf)
     try:
         page = document[0]
@@ -56,3 +60,15 @@ def typeset_cover(book: Book, theme: Theme, size: tuple[int, int]) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=92, subsampling=0, optimize=False)
     return out.getvalue()
+
+
+@contextmanager
+def private_tempdir():
+    """Temporary files made in this process go to a folder of ours, removed when done."""
+    scratch, previous = tempfile.mkdtemp(prefix="chapbook-cover-"), tempfile.tempdir
+    tempfile.tempdir = scratch
+    try:
+        yield
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -302,8 +302,12 @@ def render_many(jobs: list[tuple[dict, float]], workers: int, running: Running, 
                 break
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for future in [pool.submit(one, index) for index in order]:
-                future.result()
+            try:
+                for future in [pool.submit(one, index) for index in order]:
+                    future.result()
+            except BaseException:   # Ctrl-C, SIGTERM: kill every renderer now, or the pool waits for them
+                running.cancel()
+                raise
     return [r if r is not None else {"error": "stopped: another part of the PDF failed", "cancelled": True}
             for r in results]
 
