@@ -14,7 +14,6 @@ process tree (Chapbook, its pandoc workers, renderer children), summed, sampled 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -25,30 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from workdir import generated  # noqa: E402
-
-
-def _tree_rss(root: int) -> int:
-    """Resident bytes of `root` and all its descendants now."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry))
-            rss[int(entry)] = int(fields[21]) * page
-        except (OSError, IndexError, ValueError):
-            continue
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack += children.get(pid, [])
-    return total
+from workdir import generated, tree_rss_kb  # noqa: E402
 
 
 def measure(cmd: list[str], cwd: Path) -> dict:
@@ -60,7 +36,7 @@ def measure(cmd: list[str], cwd: Path) -> dict:
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            peak[0] = max(peak[0], tree_rss_kb(proc.pid) * 1024)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)

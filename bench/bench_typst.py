@@ -29,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from workdir import tree_rss_kb  # noqa: E402  (one process-tree sampler for every benchmark)
 
 RAW_COMPILE = r"""
 import sys, typst
@@ -36,26 +38,6 @@ typst.compile(sys.argv[1], output=sys.argv[2], root=sys.argv[3], font_paths=[sys
 """
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Summed RSS of a process and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry))
-            rss[int(entry)] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-        except (OSError, IndexError, ValueError):
-            continue
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        total += rss.get(p, 0)
-        stack += children.get(p, [])
-    return total
 
 
 def measure(command: list[str], cwd: Path, env: dict | None = None) -> dict:

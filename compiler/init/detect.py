@@ -9,14 +9,13 @@ here raises on a bad post or config: such files are skipped and listed as `Skipp
 from __future__ import annotations
 
 import glob
-import json
 import os
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from compiler.load import yamlsafe
+from compiler.load.siteconfig import parse_config
 from compiler.support.paths import OutsideBook, confine, relative
 from compiler.load.sources import Post, load_post
 
@@ -200,20 +199,11 @@ def read_config(root: Path, engine: str) -> SiteConfig:
         if not (root / name).is_file():
             continue
         try:
-            data = _parse_config(confine(root, name))
+            data = parse_config(confine(root, name))
         except (OSError, OutsideBook, ValueError, UnicodeDecodeError, yamlsafe.YamlSyntaxError):
             data = None
         return _site_values(data, name, engine) if isinstance(data, dict) else SiteConfig(None)
     return SiteConfig(None)
-
-
-def _parse_config(path: Path):
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix == ".toml":
-        return tomllib.loads(text)
-    if path.suffix == ".json":
-        return json.loads(text)
-    return yamlsafe.load(text).data
 
 
 def _site_values(data: dict, name: str, engine: str) -> SiteConfig:

@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.load import yamlsafe
+from compiler.load.siteconfig import parse_config
 from compiler.load.sources import Post
 from compiler.model.diagnostics import Diagnostic, Severity, diag
 from compiler.support.paths import OutsideBook, confine, relative
@@ -78,7 +77,7 @@ def load_site(root: Path, engine: str = "auto", config: str | None = None, perma
     if config:
         try:
             path = confine(root, config)
-            data = _parse(path)
+            data = parse_config(path)
             if not isinstance(data, dict):
                 raise ValueError("not a mapping of keys")
         except OutsideBook:
@@ -127,15 +126,6 @@ def _is_zola(text: str) -> bool:
     return re.search(r"^\s*base_url\s*=", text, re.MULTILINE) is not None
 
 
-def _parse(path: Path):
-    text = path.read_text(encoding="utf-8-sig")
-    if path.suffix == ".toml":
-        return tomllib.loads(text)
-    if path.suffix == ".json":
-        return json.loads(text)
-    return yamlsafe.load(text).data
-
-
 def _reason(exc: Exception) -> str:
     if isinstance(exc, yamlsafe.YamlSyntaxError):
         return f"line {exc.line}: {exc.message}" if exc.line else exc.message
@@ -174,7 +164,7 @@ def _with_authors(site: Site) -> Site:
 def _read_data(root: Path, name: str):
     try:
         path = confine(root, name)
-        return _parse(path) if path.is_file() else None
+        return parse_config(path) if path.is_file() else None
     except (OutsideBook, OSError, ValueError, UnicodeDecodeError, yamlsafe.YamlSyntaxError):
         return None
 
