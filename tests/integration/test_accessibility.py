@@ -108,7 +108,11 @@ HABITS = {
 
         > ### Quoted heading
         >
-        > A quote.
+        > A quote, with code whose highlight colours must keep their contrast inside it:
+        >
+        > ```c
+        > typedef struct { int x; } point; /* a comment */
+        > ```
         """, date="2024-01-01"),
     # opens at ### before its first ##
     "posts/starts-deep.md": post("Starting deep", """
@@ -236,10 +240,7 @@ def habits_epub(habits) -> Path:
 
 
 @needs_ace
-@pytest.mark.parametrize("book", [pytest.param(b, marks=pytest.mark.xfail(
-    strict=True, reason="known defect, issue 17 left open: Ace finds color-contrast (serious) on syntax-highlighted "
-    "keywords (.kw) of the Rust blog's code blocks since the EPUB highlight colours of issue 19"))
-    if b == "rust_epub" else b for b in BOOKS])
+@pytest.mark.parametrize("book", BOOKS)
 def test_ace_reports_no_violation(book, request, tmp_path):
     epub = request.getfixturevalue(book)
     assert ace_violations(epub, tmp_path / "ace") == []
