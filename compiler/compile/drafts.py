@@ -9,7 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from compiler.compile import blogsyntax, limits, lint, pandoc
+from compiler.compile import blogsyntax, depth, lint, pandoc
 from compiler.compile.selection import Entry
 from compiler.load.sources import slug_key
 from compiler.compile.transforms import stringify
@@ -65,9 +65,9 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
                 say(f"parsing posts: {next(done)}/{len(readable)}")
         entry = readable[index]
         post = entry.post
-        deep = limits.too_deep(ast["blocks"])
+        deep = depth.too_deep(ast["blocks"])
         if deep:   # refused before any recursive transform: every word in every output, or an error
-            found = [diag("CB150", post.rel, post.locate(deep[1]) if deep[1] else None, limits.message(deep[0]))]
+            found = [diag("CB150", post.rel, post.locate(deep[1]) if deep[1] else None, depth.message(deep[0]))]
             return Draft(entry, post.slug, post.title, [], [], {}), set(), found
         blocks, used = remove_boilerplate(ast["blocks"], m.boilerplate)
         title = post.title
@@ -86,8 +86,8 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
     for entry, result in zip(readable, results):
         if result.error == pandoc.TOO_DEEP:   # too deep even for the AST to be loaded
             post = entry.post
-            problems.append(diag("CB150", post.rel, limits.deepest_line(post.body.split("\n"), post.body_line),
-                                 limits.message()))
+            problems.append(diag("CB150", post.rel, depth.deepest_line(post.body.split("\n"), post.body_line),
+                                 depth.message()))
             continue
         if result.error:
             problems.append(diag("CB115", entry.post.rel, None, f"pandoc could not read this post: {result.error}"))

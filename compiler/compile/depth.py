@@ -1,4 +1,4 @@
-"""Limits on one post's structure: nesting depth (and size, see `too_large`).
+"""Limits on one post's structure: its nesting depth (its size is checked when it is read: load/sources.py, CB151).
 
 Every output nests HTML elements as the post nests its lists, quotes and emphasis. Past some
 depth each tool gives up in its own way (WeasyPrint flattens or hits Python's recursion limit,
