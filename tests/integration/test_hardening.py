@@ -624,10 +624,83 @@ def test_misnested_raw_html_gives_valid_html_and_xhtml_with_text_in_place(book_d
         assert "<textarea" not in section
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, issue 13 left open: an unclosed <textarea> swallows the rest "
-                   "of the post since raw <textarea> content is dropped (CB140, issue 19)")
 def test_text_after_an_unclosed_textarea_stays_in_place(book_dir, tmp_path):
     manifest = make_book(book_dir, {"ta.md": MISNESTED["ta.md"]})
     out = tmp_path / "out"
-    _clean(run_cli("build", str(manifest), "-f", "html", "--out", str(out)), 0)
-    assert "after-ta" in (out / "html" / "ta.html").read_text()
+    result = run_cli("build", str(manifest), "-f", "html", "--out", str(out))
+    _clean(result, 0)
+    assert "ta.md:6: warning CB152 raw HTML <textarea> is never closed" in result.stderr, result.stderr
+    page = (out / "html" / "ta.html").read_text()
+    assert page.find("text-in-ta") < page.find("after-ta") and "text-in-ta" in page and "<textarea" not in page
+
+
+# Every element whose content the HTML parser reads up to its end tag, left unclosed: at a line start
+# (CommonMark makes textarea/script/style there one raw block to the end of the post), inline, and
+# after a blank line. The text after each stays in place in every output; its own content (up to the
+# end of its paragraph) is left out, except the no-script fallbacks' (shown, as when closed).
+UNCLOSED = ("textarea", "title", "style", "xmp", "noembed", "noframes", "iframe", "script", "noscript",
+            "plaintext", "template")
+_FALLBACKS = ("noembed", "noframes", "noscript", "plaintext")
+
+
+def _unclosed_posts(flavor_note: str = "") -> dict[str, str]:
+    posts = {}
+    for tag in UNCLOSED:
+        posts[f"{tag}.md"] = post(f"Unclosed {tag}", body=(
+            f"before-{tag} words.\n\n<{tag}>\nsecret-{tag} alert(1)\n\nafter-{tag} one.\n\n"
+            f"Inline <{tag}>swallowed-{tag} here\n\nlater-{tag} two *kept*.\n\n- item-{tag}\n"))
+    return posts
+
+
+@pytest.mark.parametrize("flavor", ["commonmark_x", "markdown"])
+def test_text_after_any_unclosed_raw_text_element_stays_in_place_in_every_output(book_dir, tmp_path, flavor):
+    posts = _unclosed_posts()
+    manifest = make_book(book_dir, posts, {"title": "Unclosed", "authors": ["Tess Ter"], "language": "en",
+                                           "markdown_flavor": flavor, "chapters": list(posts)})
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "-f", "epub,pdf,html,docx", "--out", str(out))
+    _clean(result, 0)
+    _epubcheck_and_nu(out)    # the HTML Nu-clean, every XHTML file well-formed
+    for tag in UNCLOSED:
+        assert f"{tag}.md:8: warning CB152 raw HTML <{tag}> is never closed" in result.stderr, (tag, result.stderr)
+        assert f"{tag}.md:13: warning CB152 raw HTML <{tag}> is never closed" in result.stderr, (tag, result.stderr)
+    pdf_text = subprocess.run(["pdftotext", str(next(out.glob("*.pdf"))), "-"], capture_output=True,
+                              text=True).stdout
+    docx_text = _docx_text(next(out.glob("*.docx")))
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        epub = {n.split("-", 1)[1].removesuffix(".xhtml"): z.read(n).decode() for n in z.namelist()
+                if n.startswith("EPUB/text/0")}
+    for tag in UNCLOSED:
+        words = [f"before-{tag}", f"after-{tag}", "Inline", f"later-{tag}", f"item-{tag}"]
+        html = (out / "html" / f"{tag}.html").read_text()
+        for name, whole in (("html", html), ("epub", epub[tag]), ("pdf", pdf_text), ("docx", docx_text)):
+            first, last = whole.find(words[0]), whole.find(words[-1])
+            assert 0 <= first < last, (tag, name, first, last)
+            text = whole[first:last]        # this chapter's text (the PDF and DOCX hold all chapters)
+            positions = [text.find(w) for w in words[:-1]]
+            assert -1 not in positions and positions == sorted(positions), (tag, name, words, positions)
+            if tag not in _FALLBACKS:   # left out as a closed one's content is; never script text
+                assert f"secret-{tag}" not in text and f"swallowed-{tag}" not in text, (tag, name)
+            elif name != "docx":        # the fallbacks are shown, as when closed (DOCX has no raw HTML)
+                assert f"secret-{tag}" in text and f"swallowed-{tag}" in text, (tag, name)
+            assert "alert(1)" not in text or tag in _FALLBACKS, (tag, name)
+        assert f"<{tag}" not in html.split("<body", 1)[1] and f"&lt;{tag}" not in html, tag
+        assert f"<{tag}" not in epub[tag].split("<body", 1)[1] and f"&lt;{tag}" not in epub[tag], tag
+
+
+def _docx_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("word/document.xml").decode()
+    return " ".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml))
+
+
+def test_a_closed_raw_text_element_and_one_in_code_are_not_reported(book_dir, tmp_path):
+    body = ("<textarea>\nkept out\n</textarea>\n\nText `<textarea>` and <!-- <script> --> more.\n\n"
+            "```html\n<title>\n```\n\nclosing-words\n")
+    manifest = make_book(book_dir, {"ok.md": post("Closed", body=body)})
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "-f", "html", "--out", str(out))
+    _clean(result, 0)
+    assert "CB152" not in result.stderr and "CB140" in result.stderr, result.stderr
+    page = (out / "html" / "ok.html").read_text()
+    assert "closing-words" in page and "kept out" not in page and "&lt;title&gt;" in page
