@@ -12,6 +12,7 @@ from compiler.compile.transforms.anchors import scope_raw_ids
 from compiler.compile.transforms.notes import tidy_notes
 from compiler.load.sources import locator
 from compiler.support.images import oversized
+from compiler.support.remote import remote_image_problem
 from compiler.compile.transforms.links import ImageOutcome, LinkContext, Routes, resolve_image, resolve_link
 from compiler.compile.transforms.sanitize import clean_attr, dropped_content, is_dangerous
 from compiler.load.manifest import LoadedManifest
@@ -69,7 +70,7 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
 
     def image(el):
         attr, alt, (url, title) = el["c"]
-        out = refuse_oversized(resolve_image(url, ctx), url)
+        out = refuse_oversized(resolve_image(url, ctx), url, ctx)
         if out.code:
             report(out.code, url, out.message)
         cleaned = safe(attr)
@@ -105,7 +106,14 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
         return Linked([], assets, problems + [too_deep(d)])
 
 
-def refuse_oversized(out: ImageOutcome, url: str) -> ImageOutcome:
-    """A local raster image with more pixels than images.MAX_PIXELS is left out of every output."""
-    why = oversized(out.source) if out.source is not None else None
+def refuse_oversized(out: ImageOutcome, url: str, ctx: LinkContext) -> ImageOutcome:
+    """A raster image with more pixels than images.MAX_PIXELS is left out of every output: a local
+    one, or a remote one the manifest allows (also when over the size or time bounds of
+    support/remote.py)."""
+    if out.source is not None:
+        why = oversized(out.source)
+    elif ctx.network and out.href and out.href.lower().startswith(("http://", "https://")):
+        why = remote_image_problem(out.href, ctx.checked)
+    else:
+        why = None
     return ImageOutcome(None, None, "CB116", f"image {url}: {why}: left out") if why else out

@@ -301,6 +301,99 @@ def test_decompression_bombs_are_left_out_of_every_output(book_dir, tmp_path):
     _epubcheck_and_nu(out)
 
 
+class _ImageServer:
+    """A real HTTP server on 127.0.0.1 (a free port) serving `folder`, in a thread; counts requests."""
+
+    def __init__(self, folder: Path):
+        import functools
+        import http.server
+        import threading
+        served = self.served = []
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                served.append(self.path)
+
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+        self.httpd.timeout = 5
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
+
+
+def test_remote_decompression_bombs_are_left_out_of_every_output(book_dir, tmp_path):
+    from PIL import Image
+    site = tmp_path / "site"
+    site.mkdir()
+    _bomb_png(site / "bomb.png", 30000, 30000)
+    _bomb_png(site / "big.png", 10000, 9000)
+    Image.new("RGB", (40, 30), (0, 0, 200)).save(site / "fine.png")
+    with _ImageServer(site) as server:
+        url = server.url
+        body = (f"Look:\n\n![the bomb]({url}bomb.png)\n\nText between.\n\n<img src=\"{url}bomb.png\" alt=\"raw bomb\">\n\n"
+                f"![big]({url}big.png)\n\n![fine]({url}fine.png)\n\nThe end.\n")
+        manifest = make_book(book_dir, {"a.md": post(body=body)},
+                             {"title": "T", "chapters": ["a.md"], "network": True})
+        out = tmp_path / "out"
+        started = time.monotonic()
+        result = run_cli("build", str(manifest), "-f", "epub,html,pdf,docx", "--out", str(out),
+                         env={"no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"})
+        assert time.monotonic() - started < 240
+        served = list(server.served)
+    _clean(result, 0)
+    err = result.stderr
+    assert f"a.md:8: warning CB116 image {url}bomb.png: declares more than 178,956,970 pixels" in err, err
+    assert f"a.md:12: warning CB116 image {url}bomb.png: declares more than" in err, err
+    assert f"a.md:14: warning CB116 image {url}big.png: 10000×9000 pixels is more than the limit of 89,478,485" in err
+    assert not [line for line in err.splitlines() if "fine.png" in line and "CB201" not in line], err
+    assert "WeasyPrint" not in err, err   # the renderer never saw a bomb
+    assert any("fine.png" in p for p in served) and all(p.endswith(".png") for p in served)
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        epub = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    pages = "".join(p.read_text() for p in (out / "html").rglob("*.html"))
+    with zipfile.ZipFile(next(out.glob("*.docx"))) as z:
+        docx = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    for name, text in (("epub", epub), ("html", pages), ("docx", docx)):
+        assert "bomb.png" not in text and "big.png" not in text, name     # neither shown nor linked
+        assert "the bomb" in text and f"{url}fine.png" in text, name   # the alt text, the rest
+        assert "raw bomb" in text or name == "docx"                     # (DOCX has no raw HTML)
+    assert f'src="{url}fine.png"' in pages
+    pdf = next(out.glob("*.pdf"))
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True).stdout.splitlines()[2:]
+    assert [line.split()[3:5] for line in images] == [["40", "30"]], images     # only the fine image
+    assert os.path.getsize(pdf) < 500_000
+    _epubcheck_and_nu(out)
+
+
+def test_remote_images_are_fetched_within_bounds(tmp_path):
+    from compiler.support.remote import RemoteError, fetch, remote_image_problem
+    (tmp_path / "blob.bin").write_bytes(b"x" * 5000)
+    _bomb_png(tmp_path / "bomb.png", 30000, 30000)
+    with _ImageServer(tmp_path) as server:
+        assert fetch(server.url + "blob.bin", limit=5000)[0] == b"x" * 5000
+        with pytest.raises(RemoteError, match="larger than"):
+            fetch(server.url + "blob.bin", limit=4999)
+        memo: dict = {}
+        assert "decompression bomb" in remote_image_problem(server.url + "bomb.png", memo)
+        assert remote_image_problem(server.url + "bomb.png", memo) is memo[server.url + "bomb.png"]
+        assert remote_image_problem(server.url + "missing.png") is None    # not fetched: linked as before
+        assert server.served.count("/bomb.png") == 1
+        from compiler.backends.pdf.fetcher import FetchPolicy, Refused, make_fetcher
+        fetcher = make_fetcher(FetchPolicy(tmp_path, (), {}, network=True))   # the PDF's, measured again
+        with pytest.raises(Refused, match="decompression bomb"):
+            fetcher.fetch(server.url + "bomb.png")
+        assert fetcher.fetch(server.url + "blob.bin").read() == b"x" * 5000
+
+
 # --- helpers shared by the builds that must be valid ------------------------------------------------------
 
 def _epubcheck_and_nu(out: Path) -> None:

@@ -118,6 +118,7 @@ class LinkContext:
     routes: Routes
     site_url: str | None
     network: bool
+    checked: dict = field(default_factory=dict, compare=False, repr=False)   # remote image -> problem
 
     @property
     def page(self) -> str | None:
