@@ -22,7 +22,8 @@ from compiler.model.diagnostics import Diagnostic, diag
 def link_context(d: Draft, loaded: LoadedManifest, routes: Routes) -> LinkContext:
     """What resolving the chapter's links needs: its slug and folder, the book's routes, the site."""
     post, m = d.entry.post, loaded.manifest
-    return LinkContext(d.slug, post.path.parent, loaded.root, routes, m.site_url, m.network)
+    return LinkContext(d.slug, post.path.parent, loaded.root, routes, m.site_url, m.network,
+                       checked=routes.remote_images)   # each remote image fetched once per build
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ _lock = threading.Lock()
 def remote_image_problem(url: str, memo: dict | None = None) -> str | None:
     """Why the remote image at `url` is left out (a bomb, too many pixels, too large, too slow), or
     None (also when it cannot be fetched now: the outputs link or load it as before). `memo` keeps
-    the answers of one chapter, so an image used twice is fetched once."""
+    the answers of one build, so an image used twice is fetched once."""
     memo = {} if memo is None else memo
     with _lock:
         if url in memo:

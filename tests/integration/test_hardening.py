@@ -357,6 +357,7 @@ def test_remote_decompression_bombs_are_left_out_of_every_output(book_dir, tmp_p
     assert not [line for line in err.splitlines() if "fine.png" in line and "CB201" not in line], err
     assert "WeasyPrint" not in err, err   # the renderer never saw a bomb
     assert any("fine.png" in p for p in served) and all(p.endswith(".png") for p in served)
+    assert served.count("/bomb.png") == 1     # measured once for its two uses; no output asked for it
     with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
         epub = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
     pages = "".join(p.read_text() for p in (out / "html").rglob("*.html"))
