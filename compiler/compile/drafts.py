@@ -16,6 +16,7 @@ from compiler.compile.transforms import stringify
 from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
 from compiler.compile.transforms.ids import Heading
+from compiler.compile.transforms.unclosed import close_unclosed
 from compiler.load.manifest import LoadedManifest
 from compiler.model.diagnostics import Diagnostic, Severity, diag
 
@@ -69,7 +70,8 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
         if deep:   # refused before any recursive transform: every word in every output, or an error
             found = [diag("CB150", post.rel, post.locate(deep[1]) if deep[1] else None, depth.message(deep[0]))]
             return Draft(entry, post.slug, post.title, [], [], {}), set(), found
-        blocks, used = remove_boilerplate(ast["blocks"], m.boilerplate)
+        blocks, closed = close_unclosed(ast["blocks"], post, reread)
+        blocks, used = remove_boilerplate(blocks, m.boilerplate)
         title = post.title
         if entry.kind != "chapter" and "title" not in post.meta:
             title, blocks = _title_from_heading(blocks, title)
@@ -78,9 +80,15 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
         blocks = normalise_headings(blocks, title)
         empty = lint.empty_sections(post, blocks)
         notes = lint.editorial_notes(post, blocks, m.editorial_notes)
-        return Draft(entry, post.slug, title, blocks, [], {}, unfinished=unfinished(blocks, empty, notes)), used, found + empty + notes
+        return Draft(entry, post.slug, title, blocks, [], {}, unfinished=unfinished(blocks, empty, notes)), used, closed + found + empty + notes
 
-    results = pandoc.read_many(bodies, _reader_format(m.markdown_flavor), finish=prepare, cache=cache)
+    def reread(text: str) -> list:
+        """The blocks of a piece of a post's Markdown (see transforms/unclosed.py)."""
+        result = pandoc.read_many([text], fmt)[0]
+        return result.value["blocks"] if result.value else [{"t": "Para", "c": [{"t": "Str", "c": text}]}]
+
+    fmt = _reader_format(m.markdown_flavor)
+    results = pandoc.read_many(bodies, fmt, finish=prepare, cache=cache)
     drafts = []
     used_rules: set[int] = set()
     for entry, result in zip(readable, results):

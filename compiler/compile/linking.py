@@ -12,6 +12,7 @@ from compiler.compile.transforms.anchors import scope_raw_ids
 from compiler.compile.transforms.notes import tidy_notes
 from compiler.load.sources import locator
 from compiler.support.images import oversized
+from compiler.support.remote import remote_image_problem
 from compiler.compile.transforms.links import ImageOutcome, LinkContext, Routes, resolve_image, resolve_link
 from compiler.compile.transforms.sanitize import clean_attr, dropped_content, is_dangerous
 from compiler.load.manifest import LoadedManifest
@@ -21,7 +22,8 @@ from compiler.model.diagnostics import Diagnostic, diag
 def link_context(d: Draft, loaded: LoadedManifest, routes: Routes) -> LinkContext:
     """What resolving the chapter's links needs: its slug and folder, the book's routes, the site."""
     post, m = d.entry.post, loaded.manifest
-    return LinkContext(d.slug, post.path.parent, loaded.root, routes, m.site_url, m.network)
+    return LinkContext(d.slug, post.path.parent, loaded.root, routes, m.site_url, m.network,
+                       checked=routes.remote_images)   # each remote image fetched once per build
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
 
     def image(el):
         attr, alt, (url, title) = el["c"]
-        out = refuse_oversized(resolve_image(url, ctx), url)
+        out = refuse_oversized(resolve_image(url, ctx), url, ctx)
         if out.code:
             report(out.code, url, out.message)
         cleaned = safe(attr)
@@ -105,7 +107,14 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
         return Linked([], assets, problems + [too_deep(d)])
 
 
-def refuse_oversized(out: ImageOutcome, url: str) -> ImageOutcome:
-    """A local raster image with more pixels than images.MAX_PIXELS is left out of every output."""
-    why = oversized(out.source) if out.source is not None else None
+def refuse_oversized(out: ImageOutcome, url: str, ctx: LinkContext) -> ImageOutcome:
+    """A raster image with more pixels than images.MAX_PIXELS is left out of every output: a local
+    one, or a remote one the manifest allows (also when over the size or time bounds of
+    support/remote.py)."""
+    if out.source is not None:
+        why = oversized(out.source)
+    elif ctx.network and out.href and out.href.lower().startswith(("http://", "https://")):
+        why = remote_image_problem(out.href, ctx.checked)
+    else:
+        why = None
     return ImageOutcome(None, None, "CB116", f"image {url}: {why}: left out") if why else out

@@ -131,7 +131,7 @@ def finish_html(html: str, d: Draft, links: LinkContext, linked: Linked) -> Fini
         src = htmlmod.unescape(m[2])
         if src.startswith("assets/") and src in linked.assets:
             return m[0]
-        out = refuse_oversized(resolve_image(src, links), src)
+        out = refuse_oversized(resolve_image(src, links), src, links)
         if out.code:
             report(out.code, src, out.message)
         if out.href is None:

@@ -76,7 +76,7 @@ MAX_PIXELS = 89_478_485          # PIL.Image.MAX_IMAGE_PIXELS: about 9459 × 945
 
 
 def oversized(path) -> str | None:
-    """Why the raster image at `path` is refused (too many pixels), or None. Only the header is
+    """Why the raster image at `path` (or in a file object) is refused (too many pixels), or None. Only the header is
     read; a file Pillow cannot identify (SVG, not an image) is not this function's concern."""
     import warnings
 

@@ -301,6 +301,100 @@ def test_decompression_bombs_are_left_out_of_every_output(book_dir, tmp_path):
     _epubcheck_and_nu(out)
 
 
+class _ImageServer:
+    """A real HTTP server on 127.0.0.1 (a free port) serving `folder`, in a thread; counts requests."""
+
+    def __init__(self, folder: Path):
+        import functools
+        import http.server
+        import threading
+        served = self.served = []
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                served.append(self.path)
+
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+        self.httpd.timeout = 5
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
+
+
+def test_remote_decompression_bombs_are_left_out_of_every_output(book_dir, tmp_path):
+    from PIL import Image
+    site = tmp_path / "site"
+    site.mkdir()
+    _bomb_png(site / "bomb.png", 30000, 30000)
+    _bomb_png(site / "big.png", 10000, 9000)
+    Image.new("RGB", (40, 30), (0, 0, 200)).save(site / "fine.png")
+    with _ImageServer(site) as server:
+        url = server.url
+        body = (f"Look:\n\n![the bomb]({url}bomb.png)\n\nText between.\n\n<img src=\"{url}bomb.png\" alt=\"raw bomb\">\n\n"
+                f"![big]({url}big.png)\n\n![fine]({url}fine.png)\n\nThe end.\n")
+        manifest = make_book(book_dir, {"a.md": post(body=body)},
+                             {"title": "T", "chapters": ["a.md"], "network": True})
+        out = tmp_path / "out"
+        started = time.monotonic()
+        result = run_cli("build", str(manifest), "-f", "epub,html,pdf,docx", "--out", str(out),
+                         env={"no_proxy": "127.0.0.1", "NO_PROXY": "127.0.0.1"})
+        assert time.monotonic() - started < 240
+        served = list(server.served)
+    _clean(result, 0)
+    err = result.stderr
+    assert f"a.md:8: warning CB116 image {url}bomb.png: declares more than 178,956,970 pixels" in err, err
+    assert f"a.md:12: warning CB116 image {url}bomb.png: declares more than" in err, err
+    assert f"a.md:14: warning CB116 image {url}big.png: 10000×9000 pixels is more than the limit of 89,478,485" in err
+    assert not [line for line in err.splitlines() if "fine.png" in line and "CB201" not in line], err
+    assert "WeasyPrint" not in err, err   # the renderer never saw a bomb
+    assert any("fine.png" in p for p in served) and all(p.endswith(".png") for p in served)
+    assert served.count("/bomb.png") == 1     # measured once for its two uses; no output asked for it
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        epub = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    pages = "".join(p.read_text() for p in (out / "html").rglob("*.html"))
+    with zipfile.ZipFile(next(out.glob("*.docx"))) as z:
+        docx = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    for name, text in (("epub", epub), ("html", pages), ("docx", docx)):
+        assert "bomb.png" not in text and "big.png" not in text, name     # neither shown nor linked
+        assert "the bomb" in text and f"{url}fine.png" in text, name   # the alt text, the rest
+        assert "raw bomb" in text or name == "docx"                     # (DOCX has no raw HTML)
+    assert f'src="{url}fine.png"' in pages
+    pdf = next(out.glob("*.pdf"))
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True).stdout.splitlines()[2:]
+    assert [line.split()[3:5] for line in images] == [["40", "30"]], images     # only the fine image
+    assert os.path.getsize(pdf) < 500_000
+    _epubcheck_and_nu(out)
+
+
+def test_remote_images_are_fetched_within_bounds(tmp_path):
+    from compiler.support.remote import RemoteError, fetch, remote_image_problem
+    (tmp_path / "blob.bin").write_bytes(b"x" * 5000)
+    _bomb_png(tmp_path / "bomb.png", 30000, 30000)
+    with _ImageServer(tmp_path) as server:
+        assert fetch(server.url + "blob.bin", limit=5000)[0] == b"x" * 5000
+        with pytest.raises(RemoteError, match="larger than"):
+            fetch(server.url + "blob.bin", limit=4999)
+        memo: dict = {}
+        assert "decompression bomb" in remote_image_problem(server.url + "bomb.png", memo)
+        assert remote_image_problem(server.url + "bomb.png", memo) is memo[server.url + "bomb.png"]
+        assert remote_image_problem(server.url + "missing.png") is None    # not fetched: linked as before
+        assert server.served.count("/bomb.png") == 1
+        from compiler.backends.pdf.fetcher import FetchPolicy, Refused, make_fetcher
+        fetcher = make_fetcher(FetchPolicy(tmp_path, (), {}, network=True))   # the PDF's, measured again
+        with pytest.raises(Refused, match="decompression bomb"):
+            fetcher.fetch(server.url + "bomb.png")
+        assert fetcher.fetch(server.url + "blob.bin").read() == b"x" * 5000
+
+
 # --- helpers shared by the builds that must be valid ------------------------------------------------------
 
 def _epubcheck_and_nu(out: Path) -> None:
@@ -624,10 +718,83 @@ def test_misnested_raw_html_gives_valid_html_and_xhtml_with_text_in_place(book_d
         assert "<textarea" not in section
 
 
-@pytest.mark.xfail(strict=True, reason="known defect, issue 13 left open: an unclosed <textarea> swallows the rest "
-                   "of the post since raw <textarea> content is dropped (CB140, issue 19)")
 def test_text_after_an_unclosed_textarea_stays_in_place(book_dir, tmp_path):
     manifest = make_book(book_dir, {"ta.md": MISNESTED["ta.md"]})
     out = tmp_path / "out"
-    _clean(run_cli("build", str(manifest), "-f", "html", "--out", str(out)), 0)
-    assert "after-ta" in (out / "html" / "ta.html").read_text()
+    result = run_cli("build", str(manifest), "-f", "html", "--out", str(out))
+    _clean(result, 0)
+    assert "ta.md:6: warning CB152 raw HTML <textarea> is never closed" in result.stderr, result.stderr
+    page = (out / "html" / "ta.html").read_text()
+    assert page.find("text-in-ta") < page.find("after-ta") and "text-in-ta" in page and "<textarea" not in page
+
+
+# Every element whose content the HTML parser reads up to its end tag, left unclosed: at a line start
+# (CommonMark makes textarea/script/style there one raw block to the end of the post), inline, and
+# after a blank line. The text after each stays in place in every output; its own content (up to the
+# end of its paragraph) is left out, except the no-script fallbacks' (shown, as when closed).
+UNCLOSED = ("textarea", "title", "style", "xmp", "noembed", "noframes", "iframe", "script", "noscript",
+            "plaintext", "template")
+_FALLBACKS = ("noembed", "noframes", "noscript", "plaintext")
+
+
+def _unclosed_posts(flavor_note: str = "") -> dict[str, str]:
+    posts = {}
+    for tag in UNCLOSED:
+        posts[f"{tag}.md"] = post(f"Unclosed {tag}", body=(
+            f"before-{tag} words.\n\n<{tag}>\nsecret-{tag} alert(1)\n\nafter-{tag} one.\n\n"
+            f"Inline <{tag}>swallowed-{tag} here\n\nlater-{tag} two *kept*.\n\n- item-{tag}\n"))
+    return posts
+
+
+@pytest.mark.parametrize("flavor", ["commonmark_x", "markdown"])
+def test_text_after_any_unclosed_raw_text_element_stays_in_place_in_every_output(book_dir, tmp_path, flavor):
+    posts = _unclosed_posts()
+    manifest = make_book(book_dir, posts, {"title": "Unclosed", "authors": ["Tess Ter"], "language": "en",
+                                           "markdown_flavor": flavor, "chapters": list(posts)})
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "-f", "epub,pdf,html,docx", "--out", str(out))
+    _clean(result, 0)
+    _epubcheck_and_nu(out)    # the HTML Nu-clean, every XHTML file well-formed
+    for tag in UNCLOSED:
+        assert f"{tag}.md:8: warning CB152 raw HTML <{tag}> is never closed" in result.stderr, (tag, result.stderr)
+        assert f"{tag}.md:13: warning CB152 raw HTML <{tag}> is never closed" in result.stderr, (tag, result.stderr)
+    pdf_text = subprocess.run(["pdftotext", str(next(out.glob("*.pdf"))), "-"], capture_output=True,
+                              text=True).stdout
+    docx_text = _docx_text(next(out.glob("*.docx")))
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        epub = {n.split("-", 1)[1].removesuffix(".xhtml"): z.read(n).decode() for n in z.namelist()
+                if n.startswith("EPUB/text/0")}
+    for tag in UNCLOSED:
+        words = [f"before-{tag}", f"after-{tag}", "Inline", f"later-{tag}", f"item-{tag}"]
+        html = (out / "html" / f"{tag}.html").read_text()
+        for name, whole in (("html", html), ("epub", epub[tag]), ("pdf", pdf_text), ("docx", docx_text)):
+            first, last = whole.find(words[0]), whole.find(words[-1])
+            assert 0 <= first < last, (tag, name, first, last)
+            text = whole[first:last]        # this chapter's text (the PDF and DOCX hold all chapters)
+            positions = [text.find(w) for w in words[:-1]]
+            assert -1 not in positions and positions == sorted(positions), (tag, name, words, positions)
+            if tag not in _FALLBACKS:   # left out as a closed one's content is; never script text
+                assert f"secret-{tag}" not in text and f"swallowed-{tag}" not in text, (tag, name)
+            elif name != "docx":        # the fallbacks are shown, as when closed (DOCX has no raw HTML)
+                assert f"secret-{tag}" in text and f"swallowed-{tag}" in text, (tag, name)
+            assert "alert(1)" not in text or tag in _FALLBACKS, (tag, name)
+        assert f"<{tag}" not in html.split("<body", 1)[1] and f"&lt;{tag}" not in html, tag
+        assert f"<{tag}" not in epub[tag].split("<body", 1)[1] and f"&lt;{tag}" not in epub[tag], tag
+
+
+def _docx_text(path: Path) -> str:
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("word/document.xml").decode()
+    return " ".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", xml))
+
+
+def test_a_closed_raw_text_element_and_one_in_code_are_not_reported(book_dir, tmp_path):
+    body = ("<textarea>\nkept out\n</textarea>\n\nText `<textarea>` and <!-- <script> --> more.\n\n"
+            "```\n<title>\n```\n\nclosing-words\n")
+    manifest = make_book(book_dir, {"ok.md": post("Closed", body=body)})
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "-f", "html", "--out", str(out))
+    _clean(result, 0)
+    assert "CB152" not in result.stderr and "CB140" in result.stderr, result.stderr
+    page = (out / "html" / "ok.html").read_text()
+    assert "closing-words" in page and "kept out" not in page and "<code>&lt;title&gt;</code>" in page

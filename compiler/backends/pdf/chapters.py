@@ -13,7 +13,7 @@ from lxml import etree
 
 from compiler.backends.pdf.codelines import set_code_lines
 from compiler.backends.pdf.outline import TocEntry
-from compiler.backends.pdf.setting import set_chapter
+from compiler.backends.pdf.setting import detach_spaces, set_chapter
 from compiler.model.book import Chapter
 from compiler.support.htmltree import remove_keep_tail
 from compiler.support.urls import SCHEME as _SCHEME
@@ -59,6 +59,7 @@ def prepare_chapter(chapter: Chapter, marks: dict[str, TocEntry], ids: BookIds, 
     _fix_links(root, ids.known)
     _mark_headings(root, marks)
     _mark_long_words(root)
+    detach_spaces(root)
     html = etree.tostring(root, method="html", encoding="unicode")
     return html[html.index(">") + 1: html.rindex("<")], flattened
 

@@ -152,6 +152,8 @@ def make_fetcher(policy: FetchPolicy, literal_targets: bool = False):
         def fetch(self, url, headers=None):
             try:
                 target = policy.locate(url)
+                if target == "pass" and url.lower().startswith(("http://", "https://")):
+                    return _remote(url)
                 if target == "pass":
                     return super().fetch(url, headers)
                 body = read_confined(target)
@@ -162,5 +164,18 @@ def make_fetcher(policy: FetchPolicy, literal_targets: bool = False):
             if literal_targets and kind == "text/css":
                 body = literal_page_numbers(body)
             return URLFetcherResponse(url, body, {"Content-Type": kind})
+
+    def _remote(url: str):
+        """A remote resource (the manifest allows the network), bounded and measured as the
+        compile stage measured it: a bomb served now is refused."""
+        from compiler.support.remote import RemoteError, fetch, image_problem
+        try:
+            body, kind = fetch(url, timeout=policy.timeout)
+        except RemoteError as exc:
+            raise Refused(f"remote resource {exc}") from None
+        why = image_problem(body)
+        if why:
+            raise Refused(f"remote image {why}")
+        return URLFetcherResponse(url, body, {"Content-Type": kind})
 
     return ConfinedFetcher()

@@ -6,7 +6,12 @@
 - table cells with little text are not hyphenated ("ver-sion"); cells of running text are;
 - long lists of short items are set in columns;
 - a paragraph holding a long unbreakable word (a URL, an identifier) is set ragged right instead of
-  justified, where justification would stretch a line to a few words.
+  justified, where justification would stretch a line to a few words;
+- the space before an inline element (`word <code>x</code>`) is a box of its own (`detach_spaces`).
+  WeasyPrint (70) measures a run of text with its trailing space: when the run fits the line only
+  without that space, it finds nothing fits and breaks after the run's first word or hyphenated
+  syllable ("held by the / `borrowed` vari- / able when…"), and justification stretches that line
+  across the measure. A run that ends with a word has no such space.
 """
 
 from __future__ import annotations
@@ -42,6 +47,42 @@ def set_chapter(root) -> None:
             _add_class(cell, "prose-cell")
     for listing in root.iter("ul", "ol"):
         _columns(listing)
+
+
+_TRAILING = re.compile(r"[ \t\n\r\f]+$")     # collapsible white space (not a no-break space)
+_CODE = {"pre", "code", "kbd", "samp", "script", "style"}
+_BLOCK = {"p", "div", "pre", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tfoot",
+          "tr", "td", "th", "caption", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "section",
+          "aside", "header", "footer", "details", "summary", "nav", "article", "body", "html"}
+
+
+def detach_spaces(root) -> None:
+    """Each run of text that ends with a word and a space before more text of its block (an
+    inline element follows, or its inline element ends) loses that space to a `<span class="sp">`
+    after it: the same space, as a box of its own (see the module's docstring). Code is untouched."""
+    from lxml import etree
+
+    def space_after(parent, index: int) -> None:
+        span = etree.Element("span", {"class": "sp"})
+        span.text = " "
+        parent.insert(index, span)
+
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        if not isinstance(element.tag, str) or element.tag in _CODE:
+            continue
+        inline = element.tag not in _BLOCK
+        if element.text and _TRAILING.search(element.text) and element.text.strip() and (len(element) or inline):
+            element.text = _TRAILING.sub("", element.text)
+            space_after(element, 0)
+        for child in list(element):
+            tail = child.tail
+            if tail and _TRAILING.search(tail) and tail.strip() and (child.getnext() is not None or inline):
+                child.tail = _TRAILING.sub("", tail)
+                space_after(element, element.index(child) + 1)
+            if isinstance(child.tag, str) and child.tag not in _CODE:
+                stack.append(child)
 
 
 def _add_class(element, name: str) -> None:

@@ -50,6 +50,7 @@ class Routes:
     ids: set[str] = field(default_factory=set)
     pages: dict[str, str] = field(default_factory=dict)        # chapter -> its canonical path on the blog
     suspects: dict[str, int] | None = None   # without site_url: site -> absolute links to posts of the book
+    remote_images: dict[str, str | None] = field(default_factory=dict)   # (network: true) URL -> why refused
 
     def add(self, slug: str, names: list[str], idmap: dict[str, str], weak: tuple[str, ...] = (),
             words: tuple[str, ...] = (), date=None, label: str | None = None) -> None:
@@ -118,6 +119,7 @@ class LinkContext:
     routes: Routes
     site_url: str | None
     network: bool
+    checked: dict = field(default_factory=dict, compare=False, repr=False)   # remote image -> problem (the build's)
 
     @property
     def page(self) -> str | None:
