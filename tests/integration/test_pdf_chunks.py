@@ -115,9 +115,11 @@ def books(tmp_path_factory):
     manifest = write_book(base / "book", {"recto_chapters": True, "link_notes": True, "page_size": "A5"})
     chunked = made(manifest, base / "out1")
     again = made(manifest, base / "out2", {"CHAPBOOK_CACHE": "off"})
+    sliced = made(manifest, base / "sliced", {"CHAPBOOK_CACHE": "off", "CHAPBOOK_PDF_CONTENTS_ENTRIES": "3"})
     set_jobs(manifest, 1)
     single = made(manifest, base / "single")
-    return {"chunked": chunked, "again": again, "single": single, "manifest": manifest, "base": base}
+    return {"chunked": chunked, "again": again, "single": single, "manifest": manifest, "base": base,
+            "sliced": sliced}
 
 
 def test_the_book_is_built_in_several_chunks_and_segments(books):
@@ -125,6 +127,23 @@ def test_the_book_is_built_in_several_chunks_and_segments(books):
                       re.S)
     assert stats, books["chunked"]["stderr"]
     assert int(stats[2]) >= 3 and int(stats[3]) >= 2
+
+
+def test_a_long_contents_is_typeset_in_slices_and_the_rest_is_unchanged(books):
+    """With at most 3 entries a slice, the contents (preface, two parts, afterword) is typeset by
+    four renderers, each slice on a new page; every page after the contents is the one render's."""
+    counts = [int(re.search(r"(\d+) chunks and (\d+) skeleton segments", books[k]["stderr"])[2])
+              for k in ("chunked", "sliced")]
+    assert counts[1] == counts[0] + 3
+    sliced, single = books["sliced"]["pages"], books["single"]["pages"]
+    start = [i for i, page in enumerate(single) if "Start with" in page][0]     # the preface's text
+    extra = len(sliced) - len(single)
+    assert extra >= 2
+    assert sliced[start + extra:] == single[start:]
+    contents = [lines(page)[0] for page in sliced[:start + extra] if re.search(r"(Part One|Part Two|Afterword)\s+\.", page)]
+    assert len(contents) >= 3
+    # the running heads go on: the book's title on a left-hand page, "Contents" on a right-hand one
+    assert set(contents) == {"Contents", "Chunk Book"}, contents
 
 
 def test_same_text_on_every_page_as_one_render(books):
@@ -144,6 +163,9 @@ def test_every_internal_link_resolves_to_the_page_of_one_render(books):
     single = resolved_links(books["single"]["pdf"])
     assert len(chunked) >= 15
     assert sorted(chunked) == sorted(single)
+    sliced = resolved_links(books["sliced"]["pdf"])     # the contents' links included: same targets, moved on
+    shift = len(books["sliced"]["pages"]) - len(books["single"]["pages"])
+    assert sorted(target - shift for _, target in sliced) == sorted(target for _, target in single)
 
 
 def test_cross_chunk_links_land_on_their_targets(books):
@@ -161,21 +183,24 @@ def test_cross_chunk_links_land_on_their_targets(books):
     assert page_of("The epsilon note, cited from alpha.") in targets
 
 
-def test_outline_entries_are_the_contents_on_the_right_pages(books):
-    reader, pages = books["chunked"]["reader"], books["chunked"]["pages"]
+@pytest.mark.parametrize("kind", ["chunked", "sliced"])
+def test_outline_entries_are_the_contents_on_the_right_pages(books, kind):
+    reader, pages = books[kind]["reader"], books[kind]["pages"]
     marks = outline(reader)
     assert [(d, t) for d, t, _ in marks] == [(d, t) for d, t, _ in outline(books["single"]["reader"])]
-    toc = toc_lines(books["chunked"]["layout"], marks[0][2])
+    toc = toc_lines(books[kind]["layout"], marks[0][2])
     assert [title for title, _ in toc] == [title for _, title, _ in marks]
     labels = reader.page_labels
     for (_, title, index), (_, printed) in zip(marks, toc):
         assert title in flat(pages[index]), (title, index)
         assert labels[index] == printed, (title, labels[index], printed)
-    assert [index for _, _, index in marks] == [index for _, _, index in outline(books["single"]["reader"])]
+    shift = len(pages) - len(books["single"]["pages"])     # the sliced contents' extra pages
+    assert [index - shift for _, _, index in marks] == [index for _, _, index in outline(books["single"]["reader"])]
 
 
-def test_printed_folios_are_the_page_labels(books):
-    reader, layout = books["chunked"]["reader"], books["chunked"]["layout"]
+@pytest.mark.parametrize("kind", ["chunked", "sliced"])
+def test_printed_folios_are_the_page_labels(books, kind):
+    reader, layout = books[kind]["reader"], books[kind]["layout"]
     checked = 0
     for index, text in enumerate(layout):
         page = lines(text)
@@ -183,11 +208,17 @@ def test_printed_folios_are_the_page_labels(books):
             assert reader.page_labels[index] == page[-1], index
             checked += 1
     assert checked >= 5
-    assert reader.page_labels == books["single"]["reader"].page_labels
+    single = books["single"]["reader"].page_labels
+    if kind == "chunked":
+        assert reader.page_labels == single
+    else:       # more roman pages (the contents), the same arabic ones
+        assert [label for label in reader.page_labels if label.isdigit()] == [label for label in single if label.isdigit()]
+        assert len(reader.page_labels) > len(single)
 
 
-def test_chapters_open_on_right_hand_pages(books):
-    for _, title, index in outline(books["chunked"]["reader"]):
+@pytest.mark.parametrize("kind", ["chunked", "sliced"])
+def test_chapters_open_on_right_hand_pages(books, kind):
+    for _, title, index in outline(books[kind]["reader"]):
         if title.endswith(("Chapter", "One", "Two")) or title in ("Preface", "Afterword"):
             assert index % 2 == 0, (title, index)
 

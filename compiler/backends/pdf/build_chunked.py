@@ -16,6 +16,7 @@ from pathlib import Path
 from compiler import __version__
 from compiler.backends import BuildContext
 import compiler.backends.pdf.chunked as ck
+from compiler.backends.pdf import contents
 from compiler.backends.pdf.document import Assembled, book_blocks, cover_of, render_document
 from compiler.backends.pdf.fetcher import BOOK_URL, FetchPolicy, Refused
 from compiler.backends.pdf.outline import toc_tree
@@ -95,7 +96,8 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
         for block in body:
             labels[block["id"]] = str(body_at[block["id"]] + 1)
         guess = 4 + len(entries) // 30
-        seg0_html = seg0 = None
+        pieces = contents.slices(entries, contents.contents_bound())
+        front_results: list[dict] = []
         for _attempt in range(3):
             front_at = ck.place(front, laid, recto, guess)
             for block in front:
@@ -107,23 +109,29 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
                     labels[name] = ck.roman(front_at[slug] + offset + 1)
                 elif slug in body_at:
                     labels[name] = str(body_at[slug] + offset + 1)
-            html = render_document(book, options, ctx.theme, ck.skeleton_blocks(front, laid), entries,
-                                   cover_url=cover_url, extra_css=ck.SKELETON_CSS)
-            seg0_html = ck.literal_links(html, labels)
-            job = {**base, "html": seg0_html, "target": str(work / "front.pdf"), "literal_targets": True,
-                   "starts": sorted({b["id"] for b in front} | set(ck.FRONT_IDS))}
-            seg0 = run.render([job], "front matter")[0]
-            _check([seg0], None, ctx, shown)
-            found = _starts(seg0["page_info"])
+            front_results, info = [], []
+            for i, piece in enumerate(pieces):   # one after another: each starts where the last ended
+                last = i == len(pieces) - 1
+                css = ck.SKELETON_CSS + (contents.continued_css(len(info)) if i else "")
+                html = render_document(book, options, ctx.theme, ck.skeleton_blocks(front, laid) if last else [],
+                                       piece, cover_url=cover_url, cover=None if i == 0 else False, extra_css=css)
+                starts = ({b["id"] for b in front} if last else set()) | (set(ck.FRONT_IDS) if i == 0 else set())
+                job = {**base, "html": ck.literal_links(html, labels), "target": str(work / f"front-{i}.pdf"),
+                       "literal_targets": True, "starts": sorted(starts)}
+                result = run.render([job], "front matter")[0]
+                _check([result], None, ctx, shown)
+                front_results.append(result)
+                info += result["page_info"]
+            found = _starts(info)
             actual = found[front[0]["id"]] if front else guess
             if actual == guess:
                 break
             guess = actual
         front_at = ck.place(front, laid, recto, guess)
-        found = _starts(seg0["page_info"])
+        found = _starts(info)
         if any(found.get(b["id"]) != front_at[b["id"]] for b in front):
             _internal(ctx, shown, "the front matter's pages are not where the plan put them")
-        s0 = len(seg0["page_info"])
+        s0 = len(info)
         body_start = s0 + (s0 % 2 if recto else 0) if body else None
         groups = ck.segments(body, body_at, ck.segment_bound())
         seg_jobs, expected = [], []
@@ -157,13 +165,13 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
             return (c, local), shift
 
         from compiler.backends.pdf.stitch import FinalPage, Outline, stitch
-        for local in range(s0):
-            plan.append(FinalPage((0, local)))
+        for i, result in enumerate(front_results):
+            plan += [FinalPage((i, local)) for local in range(len(result["page_info"]))]
         for block in front:
             for offset in range(len(laid.pages[block["id"]])):
                 g = found[block["id"]] + offset
                 plan[g].chunk, plan[g].dx = chunk_page(g, block["id"], offset)
-        for k, ((first, end, group), result) in enumerate(zip(expected, seg_results), start=1):
+        for k, ((first, end, group), result) in enumerate(zip(expected, seg_results), start=len(front_results)):
             g0 = body_start + first
             if len(plan) > g0 or g0 - len(plan) > 1 or len(result["page_info"]) != end - first:
                 _internal(ctx, shown, f"skeleton segment {k} has {len(result['page_info'])} pages, "
@@ -188,14 +196,14 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
 
         if ctx.progress:
             ctx.progress(f"merging {len(plan)} pages")
-        segment_files = [Path(seg0["file"])] + [Path(r["file"]) for r in seg_results]
+        segment_files = [Path(r["file"]) for r in front_results + seg_results]
         chunk_files = [Path(r["file"]) for r in chunk_results]
         with atomic_path(target) as tmp:
             pages = stitch(tmp, segment_files, chunk_files, plan, outline(toc_tree(entries)), body_start)
         merge_wall = lap()
         if cache is not None:
             cache.prune(run.used)
-        results = chunk_results + [seg0] + seg_results
+        results = chunk_results + front_results + seg_results
         fresh = [r for r in results if not r.get("cached")]
         chunk_cpu = sum(r.get("cpu", 0) for r in chunk_results if not r.get("cached"))
         merged = {"refused": [x for r in results for x in r.get("refused", [])],
@@ -205,7 +213,7 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
         ctx.diagnostics.extend(d for d in render_diagnostics(book, merged, shown) if d.severity != Severity.INFO)
         ctx.diagnostics.append(diag(
             "CB262", shown, None,
-            f"PDF: {pages} pages from {len(chunks)} chunks and {1 + len(seg_results)} skeleton segments on {jobs} "
+            f"PDF: {pages} pages from {len(chunks)} chunks and {len(front_results) + len(seg_results)} skeleton segments on {jobs} "
             f"processes ({len(results) - len(fresh)} of {len(results)} reused from the cache); renderers "
             f"{merged['cpu']:.1f} s CPU, peak memory {merged['maxrss_kb'] >> 10} MB per renderer; chunks "
             f"{chunk_wall:.1f} s ({chunk_cpu:.1f} s CPU), skeleton {skeleton_wall:.1f} s "
