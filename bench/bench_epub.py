@@ -15,7 +15,6 @@ import argparse
 import html
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time

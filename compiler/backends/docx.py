@@ -21,7 +21,6 @@ from pathlib import Path
 from lxml import etree
 from pydantic import Field
 
-from compiler.support.tempdirs import private_tmp
 from compiler.backends import BackendOptions, BuildContext
 from compiler.model.book import Book, Chapter, byline
 from compiler.model.diagnostics import Severity, diag

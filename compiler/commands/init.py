@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -31,7 +30,7 @@ from rich.table import Table
 from compiler.console import Quiet, Verbose, terminal
 from compiler.init.ignores import ignore_outputs
 from compiler.init.detect import Blog, Series, is_placeholder_url, post_authors, scan, exclusions
-from compiler.init.proposal import COMMENT_COLUMN, Value, _line, _scalar, boilerplate_lines, chosen_series, found_table, named_series, refine
+from compiler.init.proposal import Value, _line, _scalar, boilerplate_lines, chosen_series, found_table, named_series, refine
 from compiler.init.series import best as best_series, find as find_series
 from compiler.model.diagnostics import FatalError
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from compiler.load.manifest import LoadedManifest
 from compiler.load.selection import check_paths, require_chapters
 from compiler.load.sources import Post, load_post
-from compiler.model.diagnostics import Diagnostic, Severity, diag
+from compiler.model.diagnostics import Diagnostic, diag
 from compiler.support.paths import OutsideBook, confine, relative, walk_posts
 
 
