@@ -53,7 +53,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "CB140": (Severity.WARNING, "raw HTML element left out with its content (template, textarea, title, xmp): it would print as markup"),
     "CB150": (Severity.ERROR, "nesting too deep: lists, quotes or emphasis nested past the limit"),
     "CB151": (Severity.ERROR, "post too large"),
-    "CB152": (Severity.WARNING, "raw HTML element never closed (textarea, script, title…): its tag left out, the text after it kept"),
+    "CB152": (Severity.WARNING, "raw HTML element or comment never closed (textarea, script, title, <!--…): its tag left out, the text after it kept"),
     # Backends (reserved ranges: EPUB CB21x, PDF CB22x, HTML CB23x, plugins CB29x)
     "CB201": (Severity.WARNING, "resource refused (outside the book, unsupported scheme, or network not allowed)"),
     "CB202": (Severity.WARNING, "cover image missing or unreadable: a generated cover is used"),

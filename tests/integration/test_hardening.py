@@ -798,3 +798,30 @@ def test_a_closed_raw_text_element_and_one_in_code_are_not_reported(book_dir, tm
     assert "CB152" not in result.stderr and "CB140" in result.stderr, result.stderr
     page = (out / "html" / "ok.html").read_text()
     assert "closing-words" in page and "kept out" not in page and "<code>&lt;title&gt;</code>" in page
+
+
+@pytest.mark.parametrize("flavor", ["commonmark_x", "gfm"])
+def test_text_after_an_unclosed_comment_stays_in_place_in_every_output(book_dir, tmp_path, flavor):
+    """`<!--` with no `-->` (CommonMark: a raw block to the end of the post) ends with its paragraph.
+    (pandoc's own Markdown reads such a `<!--` as text: nothing is swallowed there.)"""
+    body = ("before-comment words.\n\n<!-- a note to self\nhidden-note text\n\nafter-comment one.\n\n"
+            "## A later section\n\nlater-words *kept*.\n")
+    manifest = make_book(book_dir, {"c.md": post("Unclosed comment", body=body)},
+                         {"title": "Comments", "authors": ["Tess Ter"], "language": "en",
+                          "markdown_flavor": flavor, "chapters": ["c.md"]})
+    out = tmp_path / "out"
+    result = run_cli("build", str(manifest), "-f", "epub,pdf,html,docx", "--out", str(out))
+    _clean(result, 0)
+    assert "c.md:8: warning CB152 raw HTML comment <!-- is never closed" in result.stderr, result.stderr
+    _epubcheck_and_nu(out)
+    pdf_text = subprocess.run(["pdftotext", str(next(out.glob("*.pdf"))), "-"], capture_output=True,
+                              text=True).stdout
+    with zipfile.ZipFile(next(out.glob("*.epub"))) as z:
+        epub = next(z.read(n).decode() for n in z.namelist() if n.startswith("EPUB/text/0"))
+    html = (out / "html" / "c.html").read_text()
+    for name, whole in (("html", html), ("epub", epub), ("pdf", pdf_text),
+                        ("docx", _docx_text(next(out.glob("*.docx"))))):
+        whole = whole[whole.find("before-comment"):]        # the chapter's text (not a page's contents)
+        positions = [whole.find(w) for w in ("before-comment", "after-comment", "A later section", "later-words")]
+        assert -1 not in positions and positions == sorted(positions), (name, positions)
+        assert "hidden-note" not in whole and "note to self" not in whole, name

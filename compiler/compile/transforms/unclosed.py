@@ -1,4 +1,5 @@
-"""Raw-text elements left unclosed in a post's raw HTML (`<textarea>`, `<script>`, `<title>`…).
+"""Raw-text elements left unclosed in a post's raw HTML (`<textarea>`, `<script>`, `<title>`…), and
+comments (`<!--` with no `-->`: CommonMark makes it a raw block to the end of the post).
 
 The HTML parser reads the content of a raw-text or escapable raw-text element (and of `<template>`)
 up to its end tag; with no end tag, to the end of the chapter. Since the sanitiser leaves most of
@@ -55,18 +56,19 @@ def first_unclosed(texts: list[str]) -> tuple[int, int, int, str] | None:
     while m := _OPEN.search(stream, pos):
         if m[1] is None:   # a comment: markup inside it is no tag
             end = stream.find("-->", m.end())
-            if end < 0:
+            if end >= 0:
+                pos = end + 3
+                continue
+            gt, tag = m.end() - 1, "!--"    # a comment never closed hides the rest of the post
+        else:
+            gt = stream.find(">", m.end())
+            if gt < 0:
                 return None
-            pos = end + 3
-            continue
-        gt = stream.find(">", m.end())
-        if gt < 0:
-            return None
-        tag = m[1].lower()
-        close = re.compile(r"</%s(?=[\s/>]|$)" % tag, re.I).search(stream, gt + 1)
-        if close:
-            pos = close.end()
-            continue
+            tag = m[1].lower()
+            close = re.compile(r"</%s(?=[\s/>]|$)" % tag, re.I).search(stream, gt + 1)
+            if close:
+                pos = close.end()
+                continue
         offset = 0
         for k, text in enumerate(texts):
             if m.start() < offset + len(text):
@@ -105,7 +107,8 @@ def close_unclosed(blocks: list, post, reread: Callable[[str], list]) -> tuple[l
         before, after = raw[:start], raw[end:]
         keep = tag in UNWRAPPED
         line = where(raw[start:start + 1 + len(tag)])
-        problems.append(diag("CB152", post.rel, line,
+        problems.append(diag("CB152", post.rel, line, "raw HTML comment <!-- is never closed: it is taken to end "
+                             "with its paragraph; the text after it is kept" if tag == "!--" else
                              f"raw HTML <{tag}> is never closed: its tag is left out"
                              + ("" if keep else ", and its content up to the end of the paragraph")
                              + "; the text after it is kept"))
