@@ -36,6 +36,7 @@ class BuildContext:
     diagnostics: list[Diagnostic] = field(default_factory=list)    # backends append problems here
     progress: Callable[[str], None] | None = None                  # a long backend's "12/40 chunks"
     final_dir: Path | None = None     # where out_dir's files are published (name this one in messages)
+    memo: object | None = None        # the build cache's memo (compiler.build.memo): see backends/pieces.py
 
     def shown(self, path: Path) -> Path:
         """`path` (inside the staging `out_dir`) as it will be once published."""

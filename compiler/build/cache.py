@@ -21,51 +21,19 @@ one book at worst compute an entry twice. Entries a successful build did not use
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import stat
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler import __version__
+from compiler.build.entries import CACHE_DIR, _read_entry, _write_entry, sha256
 from compiler.model.diagnostics import Diagnostic, Severity, diag
 
-CACHE_DIR = ".chapbook-cache"
-MAGIC = b"chapbook-cache 1 "
 SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", CACHE_DIR}
-
-
-def sha256(data: bytes | str) -> str:
-    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
-
-
-def _write_entry(path: Path, payload: bytes) -> None:
-    """`payload` with a checksum line, renamed into place (a reader sees all of it or nothing)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".entry.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC + sha256(payload).encode() + b"\n" + payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _read_entry(path: Path) -> bytes | None:
-    """The payload, None when there is no entry; ValueError when it is damaged."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    head, sep, payload = data.partition(b"\n")
-    if not sep or not head.startswith(MAGIC) or head[len(MAGIC):].decode("ascii", "replace") != sha256(payload):
-        raise ValueError("damaged")
-    return payload
 
 
 @dataclass
@@ -132,6 +100,7 @@ class BuildCache:
         self.problems: list[Diagnostic] = []
         self.reads: Answers | None = None
         self.writes: Answers | None = None
+        self.memo = None    # compiler.build.memo.Memo, made with the pandoc cache
 
     @property
     def enabled(self) -> bool:
@@ -144,11 +113,13 @@ class BuildCache:
         from compiler.compile import pandoc   # the compile stage's cache type, filled with our mappings
         base = self.folder / "pandoc" / _tools_key(pandoc)
         self.reads, self.writes = Answers(base / "read", self.problems), Answers(base / "write", self.problems)
-        return pandoc.Cache(reads=self.reads, writes=self.writes)
+        from compiler.build.memo import Memo
+        self.memo = Memo(self.folder / "memo", self.problems)
+        return pandoc.Cache(reads=self.reads, writes=self.writes, memo=self.memo)
 
     def prune(self) -> None:
         """After a successful build: drop pandoc answers it did not use, and other tool versions' folders."""
-        for answers in (self.reads, self.writes):
+        for answers in (self.reads, self.writes, self.memo):
             if answers is not None:
                 answers.prune()
         if self.reads is not None:

@@ -137,13 +137,13 @@ def prepare(loaded: LoadedManifest, formats: list[str]) -> Plan:
     return Plan(backends, tuple(build_order(formats)), theme)
 
 
-def check(book: Book, loaded: LoadedManifest, plan: Plan) -> list[Diagnostic]:
+def check(book: Book, loaded: LoadedManifest, plan: Plan, memo=None) -> list[Diagnostic]:
     """What `write` would report, without publishing anything (`chapbook check`): each backend's
     `check(book, options, ctx)` when it has one (EPUB, HTML, PDF: everything but what only laying
     out the pages finds), else its `build` into a private temporary folder that is then removed."""
     with tempfile.TemporaryDirectory(prefix="chapbook-check-") as scratch:
         ctx = BuildContext(out_dir=Path(scratch), theme=plan.theme, formats=plan.order,
-                           final_dir=loaded.root / "dist")
+                           final_dir=loaded.root / "dist", memo=memo)
         for name in ctx.formats:
             backend = plan.backends[name]
             options = backend_options(loaded, name, backend)
@@ -170,17 +170,18 @@ class BuildResult:
 
 
 def write(book: Book, loaded: LoadedManifest, plan: Plan, out_dir: Path, strict: bool = False,
-          announce: Callable[[str], object] | None = None) -> BuildResult:
+          announce: Callable[[str], object] | None = None, memo=None) -> BuildResult:
     """Run every backend of `plan` into a staging folder inside `out_dir`; publish them together
     when none reported an error (or, with `strict`, a warning). `announce(name)`, when given, is a
-    context manager entered around each backend (the CLI's spinner)."""
+    context manager entered around each backend (the CLI's spinner). `memo`: the build cache's
+    memo, for the backends' per-chapter pieces (backends/pieces.py)."""
     out_dir = out_dir.resolve()
     try:
         staged = staging(out_dir)
     except OutputFolderError as exc:
         raise FatalError(f"cannot write the book into {out_dir}: {exc.strerror}; choose another folder "
                          "with --out", 2) from None
-    ctx = BuildContext(out_dir=staged, theme=plan.theme, formats=plan.order, final_dir=out_dir)
+    ctx = BuildContext(out_dir=staged, theme=plan.theme, formats=plan.order, final_dir=out_dir, memo=memo)
     summary = []
     try:
         for name in ctx.formats:

@@ -275,6 +275,7 @@ def similar_posts(posts: list[tuple[Post, list[str]]]) -> list[Diagnostic]:
     match."""
     titles = [(_tokens(p.title), frozenset(h.casefold() for h in heads)) for p, heads in posts]
     ordered = [_title_words(p.title) for p, _ in posts]
+    numbers = [frozenset(w for w in words if any(ch.isdigit() for ch in w)) for words, _ in titles]
     index: dict[str, list[int]] = {}
     for i, (words, heads) in enumerate(titles):
         for key in {*("w:" + w for w in words), *("h:" + h for h in heads)}:
@@ -292,7 +293,7 @@ def similar_posts(posts: list[tuple[Post, list[str]]]) -> list[Diagnostic]:
         (ta, ha), (tb, hb) = titles[i], titles[j]
         a, b = posts[i][0], posts[j][0]
         small, big = sorted((ta, tb), key=len)
-        numbers_differ = {w for w in ta if any(ch.isdigit() for ch in w)} != {w for w in tb if any(ch.isdigit() for ch in w)}
+        numbers_differ = numbers[i] != numbers[j]
         title_score = len(ta & tb) / len(ta | tb) if ta | tb else 0.0
         title_like = not numbers_differ and len(small) >= 3 and _one_title(ordered[i], ordered[j])
         head_score = len(ha & hb) / len(ha | hb) if ha | hb else 0.0

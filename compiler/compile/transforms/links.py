@@ -118,6 +118,7 @@ class LinkContext:
     routes: Routes
     site_url: str | None
     network: bool
+    log: list | None = None   # when a list: every link and image resolved, with its answer (compile/memos.py)
 
     @property
     def page(self) -> str | None:

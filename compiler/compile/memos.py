@@ -1,0 +1,63 @@
+"""What the compile stage keeps in the build cache's memo (`compiler.build.memo`), and the keys.
+
+- **post** (`drafts.parse`): one post's blog syntax, pandoc's parse and the per-post steps
+  (boilerplate, title, heading levels, lint) — the Draft's title, blocks and `unfinished`, the
+  boilerplate rules it used and its diagnostics. Keyed by the whole `Post` (its repr: path, file
+  lines, front matter, body, title, slug…), its entry kind, the reader format, the manifest options
+  those steps read (`boilerplate`, `editorial_notes`) and Chapbook's code and pandoc's version (the
+  memo's folder). The key is kept on the Draft (`Draft.key`).
+- **chapter** (`rendering.render`): one chapter's links walk, pandoc's HTML and the finished
+  fragment. Keyed by the post's key, the chapter's slug, title and book-wide heading ids (the
+  blocks `assign_ids` made are the post's blocks with those ids), and the link context but its
+  routes. What the routes and the files say is not in the key: the walk records every link and
+  image it resolved and the answer (`LinkContext.log`); a stored chapter is used only when each
+  of them, resolved again now, gives the same answer. So a heading renamed in one post changes
+  the chapters that link to it, an image added or removed changes those that show it, and nothing
+  else is redone. Resolving again also repeats the one side effect of resolving (the count of
+  absolute links to the blog, `Routes.suspects`): `linking.replay`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compiler.compile.transforms.links import LinkContext
+from compiler.model.diagnostics import Diagnostic, Severity
+
+
+def diagnostics_json(found: list[Diagnostic]) -> list[dict]:
+    return [d.to_json() for d in found]
+
+
+def diagnostics_of(data: list[dict]) -> list[Diagnostic]:
+    return [Diagnostic(**d | {"severity": Severity(d["severity"])}) for d in data]
+
+
+def post_key(memo, entry, fmt: str, manifest) -> str | None:
+    """The memo key of a post's parse and per-post steps (None: not kept, see below)."""
+    described = repr(entry.post)
+    if " at 0x" in described:   # a value without a stable description: never trusted as a key
+        return None
+    return memo.key("post", described, entry.kind, fmt,
+                    [rule.model_dump(mode="json") for rule in manifest.boilerplate], list(manifest.editorial_notes))
+
+
+def post_value(title: str, blocks: list, unfinished: str, used: set[int], found: list[Diagnostic],
+               before: list[Diagnostic], authored: list) -> dict:
+    """`before`: the blog syntax pass's diagnostics (it runs before pandoc); `authored`: the ids
+    the author gave elements (anchors.authored_ids)."""
+    return {"title": title, "blocks": blocks, "unfinished": unfinished, "used": sorted(used),
+            "found": diagnostics_json(found), "before": diagnostics_json(before), "authored": authored}
+
+
+def chapter_key(memo, d, ctx: LinkContext, html: bool) -> str | None:
+    if not d.key:
+        return None
+    return memo.key("chapter", d.key, html, d.slug, d.title, [h.id for h in d.headings], d.idmap, len(d.blocks),
+                    sorted(d.reported), ctx.slug, str(ctx.post_dir), str(ctx.root), ctx.site_url, ctx.network)
+
+
+def chapter_value(blocks: list, html: str | None, assets: dict[str, Path], problems: list[Diagnostic],
+                  log: list) -> dict:
+    return {"blocks": blocks, "html": html, "assets": {k: str(v) for k, v in assets.items()},
+            "problems": diagnostics_json(problems), "log": log}
