@@ -7,6 +7,7 @@ A backend writes to a temporary path beside its target and moves the finished fi
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -56,10 +57,17 @@ class Backend(Protocol):
     def build(self, book: Book, options: BackendOptions, ctx: BuildContext) -> list[Path]: ...
 
 
+@functools.cache
+def _installed() -> tuple:
+    """The backends' entry points, looked up once per process (the lookup reads every installed
+    package's metadata)."""
+    return tuple(sorted(entry_points(group=GROUP), key=lambda e: e.name))
+
+
 def registry() -> dict[str, type]:
     """Installed backends by name. Duplicate names are refused."""
     found: dict[str, type] = {}
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+    for ep in _installed():
         if ep.name in found:
             raise FatalError(f"two installed backends are both named {ep.name!r}; uninstall one", 2)
         found[ep.name] = ep

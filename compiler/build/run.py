@@ -21,7 +21,6 @@ from compiler import __version__
 from compiler.backends import BackendOptions, BuildContext, build_order, load_backend, option_models, registry
 from compiler.build.cache import CACHE_DIR, BuildCache, sources_of
 from compiler.build.output import OutputFolderError, publish, staging
-from compiler.compile import assemble
 from compiler.load.manifest import LoadedManifest, load_manifest
 from compiler.load.theme import Theme, load_theme
 from compiler.model.book import Book
@@ -32,7 +31,8 @@ DEFAULT_FORMATS = ("epub", "pdf", "html")
 
 def versions() -> list[tuple[str, str]]:
     """Chapbook's version and those of the tools it runs (`chapbook --version`)."""
-    found = [("chapbook", __version__), ("pandoc", assemble.pandoc.pandoc_version())]
+    from compiler.compile.pandoc import pandoc_version
+    found = [("chapbook", __version__), ("pandoc", pandoc_version())]
     for name, dist in (("WeasyPrint", "weasyprint"), ("Typst", "typst")):
         try:
             found.append((name, metadata.version(dist)))
@@ -52,8 +52,13 @@ def load(manifest: Path, ignore: list[str] | tuple[str, ...] = ()) -> LoadedMani
 
 
 def compile(loaded: LoadedManifest, render: bool = True, progress: Callable[[str], None] | None = None,
-            cache: assemble.pandoc.Cache | None = None) -> tuple[Book, list[Diagnostic]]:
-    book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
+            cache=None) -> tuple[Book, list[Diagnostic]]:
+    """The book and its problems; `cache`: a `compiler.compile.pandoc.Cache` (imported here, not at
+    the top: a build that finds nothing changed never compiles)."""
+    from compiler.compile import assemble
+    from compiler.load.yamlsafe import remembered
+    with remembered(getattr(cache, "memo", None)):   # posts' front matter kept in the build cache too
+        book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
     return book, loaded.policy.apply(problems)
 
 

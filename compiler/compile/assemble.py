@@ -80,7 +80,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
                              "use a generated cover"))
         cover = None
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
-    problems += repeated.unremoved([(d.entry.post, d.blocks) for d in body_entries], loaded.name)
+    problems += repeated.unremoved([(d.entry.post, d.blocks, d.edges) for d in body_entries], loaded.name)
     contexts = [link_context(d, loaded, routes) for d in drafts]
     rendered = rendering.render(drafts, contexts, say, html=render, cache=cache)
     problems += rendered.problems

@@ -13,6 +13,7 @@ from compiler.compile import blogsyntax, limits, lint, memos, pandoc
 from compiler.compile.selection import Entry
 from compiler.load.sources import slug_key
 from compiler.compile.transforms import stringify
+from compiler.compile.repeated import edge_data
 from compiler.compile.transforms.anchors import authored_ids
 from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
@@ -37,6 +38,7 @@ class Draft:
     title_html: str = ""                         # see compile/titles.py
     key: str = ""       # the post's key in the build cache's memo ("" when not kept: compile/memos.py)
     authored: list | None = None   # anchors.authored_ids of the blocks, when known (permalinks/__init__.py)
+    edges: list | None = None      # repeated.edge_data of the blocks, when known
 
 
 def _reader_format(flavor: str) -> str:
@@ -60,7 +62,7 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
     for i, (e, key) in enumerate(zip(readable, keys)):
         if key is not None and (value := memo.get("post", key)) is not None:
             stored[i] = (Draft(e, e.post.slug, value["title"], value["blocks"], [], {}, unfinished=value["unfinished"],
-                               key=key, authored=[tuple(a) for a in value["authored"]]),
+                               key=key, authored=[tuple(a) for a in value["authored"]], edges=value["edges"]),
                          set(value["used"]), memos.diagnostics_of(value["found"]))
             problems += memos.diagnostics_of(value["before"])
     todo = [i for i in range(len(readable)) if i not in stored]
@@ -83,9 +85,8 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
         draft, used, found = _prepare(readable[todo[k]], ast, m)
         if (key := keys[todo[k]]) is not None:
             draft.key = key
-            draft.authored = authored_ids(draft.blocks)
-            memo.put("post", key, memos.post_value(draft.title, draft.blocks, draft.unfinished, used, found,
-                                                  before[todo[k]], draft.authored))
+            draft.authored, draft.edges = authored_ids(draft.blocks), edge_data(draft.blocks)
+            memo.put("post", key, memos.post_value(draft, used, found, before[todo[k]]))
         return draft, used, found
 
     results = dict(zip(todo, pandoc.read_many(bodies, fmt, finish=prepare, cache=cache)))

@@ -5,6 +5,7 @@ Each rule is a small function returning Diagnostics with the post's file and lin
 
 from __future__ import annotations
 
+import functools
 import re
 from itertools import combinations
 
@@ -231,6 +232,7 @@ def _mark(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=8192)
 def title_template(title: str) -> tuple[str, ...]:
     """The words of a title with what a recurring series varies (numbers, dates, months, ordinals)
     masked: "Announcing Rust 1.50.0" and "Announcing Rust 1.51.0" share ("announcing", "rust", "#")."""

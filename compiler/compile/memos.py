@@ -42,12 +42,13 @@ def post_key(memo, entry, fmt: str, manifest) -> str | None:
                     [rule.model_dump(mode="json") for rule in manifest.boilerplate], list(manifest.editorial_notes))
 
 
-def post_value(title: str, blocks: list, unfinished: str, used: set[int], found: list[Diagnostic],
-               before: list[Diagnostic], authored: list) -> dict:
-    """`before`: the blog syntax pass's diagnostics (it runs before pandoc); `authored`: the ids
-    the author gave elements (anchors.authored_ids)."""
-    return {"title": title, "blocks": blocks, "unfinished": unfinished, "used": sorted(used),
-            "found": diagnostics_json(found), "before": diagnostics_json(before), "authored": authored}
+def post_value(draft, used: set[int], found: list[Diagnostic], before: list[Diagnostic]) -> dict:
+    """`before`: the blog syntax pass's diagnostics (it runs before pandoc). With the blocks, what
+    the book-wide steps read of them: the ids the author gave elements (anchors.authored_ids) and
+    the first and last blocks (repeated.edge_data)."""
+    return {"title": draft.title, "blocks": draft.blocks, "unfinished": draft.unfinished, "used": sorted(used),
+            "found": diagnostics_json(found), "before": diagnostics_json(before), "authored": draft.authored,
+            "edges": draft.edges}
 
 
 def chapter_key(memo, d, ctx: LinkContext, html: bool) -> str | None:

@@ -29,7 +29,7 @@ def write_site(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Path
     (folder / CSS).write_text(stylesheet(ctx.theme), encoding="utf-8")
     (folder / JS).write_text(ctx.theme.read("html/book.js"), encoding="utf-8")
     if options.search:
-        (folder / INDEX_JS).write_text(search.to_script(search.index_data(plan)), encoding="utf-8")
+        (folder / INDEX_JS).write_text(search.to_script(search.index_data(plan, Pieces(ctx, "html-search"))), encoding="utf-8")
     assets = Assets(csp=csp(book.network), search=options.search, css_href=CSS, js_href=JS,
                     index_href=INDEX_JS if options.search else None)
     base = urls.base_url(book, options)
