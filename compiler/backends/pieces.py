@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from compiler.model.book import Chapter
@@ -59,13 +60,24 @@ def chapter_digest(chapter: Chapter, text: bool = True) -> str:
     return hashlib.sha256(repr(own).encode() + b"\0" + (chapter.html.encode() if text else b"")).hexdigest()
 
 
-def book_digest(book) -> str:
-    """What a page or section may read of the rest of the book: its metadata, parts, assets and every
-    chapter but their text (a chapter's text is in its own key only)."""
+def book_digest(book, theme, medium: str) -> str:
+    """What a page may read of the rest of the book: its metadata, parts, assets and every chapter but
+    their text (a chapter's text is in its own key only). The build time (`meta.modified`: now,
+    unless SOURCE_DATE_EPOCH is set) only when a template of `medium` in the theme names it."""
     skeleton = [(p.title, p.slug, [chapter_digest(c, text=False) for c in p.chapters]) for p in book.parts]
-    own = (repr(book.meta), str(book.root), skeleton, [chapter_digest(c, text=False) for c in book.front + book.back],
+    meta = book.meta if _names(theme, medium, "modified") else replace(book.meta, modified=None)
+    own = (repr(meta), str(book.root), skeleton, [chapter_digest(c, text=False) for c in book.front + book.back],
            sorted((k, str(v)) for k, v in book.assets.items()), book.network)
     return hashlib.sha256(repr(own).encode()).hexdigest()
+
+
+def _names(theme, medium: str, word: str) -> bool:
+    """Whether a template of `medium` (`<medium>/*.j2`) anywhere in the theme chain contains `word`."""
+    for folder in theme.folders:
+        for path in sorted((folder / medium).glob("*.j2")) if (folder / medium).is_dir() else ():
+            if word in path.read_text(encoding="utf-8", errors="replace"):
+                return True
+    return False
 
 
 class Pieces:

@@ -106,9 +106,10 @@ class Memo:
                 self.used.add(f"{kind}/{digest}")
         return value
 
-    def put(self, kind: str, digest: str, value) -> None:
+    def put(self, kind: str, digest: str, value, again: bool = False) -> None:
+        """Store `value` (once per build; `again`: replace what this build read, found out of date)."""
         with self.lock:
-            if f"{kind}/{digest}" in self.used:
+            if f"{kind}/{digest}" in self.used and not again:
                 return
             self.used.add(f"{kind}/{digest}")
         try:

@@ -56,16 +56,20 @@ def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = T
     memo = getattr(cache, "memo", None)
     keys = [memos.chapter_key(memo, d, c, html) if memo is not None else None for d, c in zip(drafts, contexts)]
     done: dict[int, dict] = {}
+    stale: set[int] = set()   # stored, but a link or an image resolves otherwise now
     for i, key in enumerate(keys):   # in this thread, in order: replaying counts the blog's links again
-        if key is not None and (value := memo.get("chapter", key)) is not None and replay(value["log"], contexts[i]):
-            done[i] = value
+        if key is not None and (value := memo.get("chapter", key)) is not None:
+            if replay(value["log"], contexts[i]):
+                done[i] = value
+            else:
+                stale.add(i)
     todo = [i for i in range(len(drafts)) if i not in done]
     logged = [replace(contexts[i], log=[]) if keys[i] is not None else contexts[i] for i in todo]
     for k, value in enumerate(_render([drafts[i] for i in todo], logged, say, html, cache)):
         i = todo[k]
         done[i] = value
         if keys[i] is not None and not any(p["code"] in ("CB115", "CB150") for p in value["problems"]):
-            memo.put("chapter", keys[i], value | {"log": logged[k].log})
+            memo.put("chapter", keys[i], value | {"log": logged[k].log}, again=i in stale)
     assets: dict[str, Path] = {}
     problems: list[Diagnostic] = []
     for i in range(len(drafts)):

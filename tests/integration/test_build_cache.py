@@ -115,6 +115,18 @@ def test_an_edit_parses_and_renders_only_that_post_again(book, tmp_path):
     assert len(set(renamed.items()) - set(chapters_after.items())) == 2
 
 
+def test_a_page_template_that_shows_the_build_time_is_made_again(book, tmp_path):
+    """Pages are kept without the build time in their key, unless a template names it."""
+    edit(book / "mytheme/html/toc.html.j2", "<nav", "<!-- built {{ book.meta.modified }} --><nav")
+    build(book, book / "dist", formats="html")
+    later = {"SOURCE_DATE_EPOCH": "1800000000"}
+    for out, extra in ((book / "dist", ()), (tmp_path / "cold", ("--no-cache",))):
+        result = run_cli("build", str(book / "book.yml"), "--format", "html", "--out", str(out), *extra, env=later)
+        assert result.returncode == 0, result.stderr
+    assert outputs(book / "dist") == outputs(tmp_path / "cold")
+    assert "built 2027-01-15" in (book / "dist/html/third.html").read_text()
+
+
 def test_incremental_pdf_equals_a_cold_one(book, tmp_path):
     build(book, book / "dist", formats="pdf")
     CHANGES["heading renamed that another post links to"](book)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from compiler.backends import BuildContext
 from compiler.backends.epub.archive import fix_times
-from compiler.backends.pieces import Pieces, book_digest, theme_digest
+from compiler.backends.pieces import Pieces, theme_digest
 from compiler.backends.epub.cover import make_cover
 from compiler.backends.epub.layout import (
     STYLESHEET,
@@ -63,7 +63,7 @@ def make_epub(book: Book, options: EpubOptions, theme, problems: list[Diagnostic
     place = placement(book, options.split, hrefs)
     reports = Reports()
     pages = Pages(book, theme.environment("epub"), place, reports,
-                  Pieces(ctx, "epub-section", repr(place), book.meta.language, book_digest(book)))
+                  Pieces(ctx, "epub-section", repr(place), book.meta.language))
     cover = make_cover(book, options.cover, theme, problems, Pieces(ctx, "epub-cover", theme_digest(theme)))
     text = pages.text(options.split)
     marks = landmarks(book, place, pages.labels)

@@ -42,8 +42,9 @@ def write_site(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Path
 
     part_of = {e.slug: g.title for g in plan.groups for e in g.entries if g.title}
     template = env.get_template("chapter.html.j2")
-    pages = Pieces(ctx, "html-page", book_digest(book), theme_digest(ctx.theme), options.model_dump(mode="json"), plan_digest(plan),
-                   repr(book.meta), repr(downloads), cover, images, base, book.network, repr(assets))
+    pages = Pieces(ctx, "html-page", book_digest(book, ctx.theme, "html"), theme_digest(ctx.theme),
+                   options.model_dump(mode="json"), plan_digest(plan), repr(downloads), cover, images, base,
+                   book.network, repr(assets))
     for i, chapter in enumerate(plan.chapters):
         entry = plan.entries[i]
         if (kept := pages.get(i, chapter_digest(chapter))) is not None:   # the page as this build would write it
