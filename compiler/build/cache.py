@@ -1,11 +1,14 @@
 """The build cache: `.chapbook-cache/` beside book.yml (safe to delete; git-ignored).
 
-Two things are kept, both keyed so that a hit can only be what a cold build would compute:
-- **pandoc's answers** (`pandoc/<versions>/…`): each request (operation, format, options and the
-  whole input: a post's text or a chapter's AST) hashed with SHA-256; the folder is named by the
-  pandoc version, Chapbook's version and the worker script's hash. A build sends pandoc only what
-  it has not answered before; everything after pandoc (ids, links, lint, the backends) is
-  recomputed from those answers, so a change in one post that moves another's links is always seen.
+Three things are kept, all keyed so that a hit can only be what a cold build would compute:
+- **the memo** (`memo/<code>/…`, compiler/build/memo.py): Chapbook's own per-post and per-chapter
+  results, pandoc's parse of each post and its HTML of each chapter among them, each keyed by
+  everything it reads; the whole-book steps (ids, links, lint, the backends' whole-book files) are
+  recomputed from them on every build, so a change in one post that moves another's links is
+  always seen.
+- **pandoc's answers** (`pandoc/<versions>/…`), for a caller of the compile stage without the memo:
+  each request (operation, format, options and the whole input) hashed with SHA-256; the folder is
+  named by the pandoc version, Chapbook's version and the worker script's hash.
 - **stamps** (`stamps/…`): what a successful build or check read and wrote. Chapbook reads nothing
   outside the book folder, its theme folders and its own package, so a stamp lists every file
   there (size and modification time, and a SHA-256 to tell a touched file from a changed one) and
@@ -122,7 +125,7 @@ class BuildCache:
         for answers in (self.reads, self.writes, self.memo):
             if answers is not None:
                 answers.prune()
-        if self.reads is not None:
+        if self.reads is not None and (self.folder / "pandoc").is_dir():
             for other in (self.folder / "pandoc").iterdir():
                 if other != self.reads.folder.parent:
                     shutil.rmtree(other, ignore_errors=True)

@@ -89,7 +89,8 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
             memo.put("post", key, memos.post_value(draft, used, found, before[todo[k]]))
         return draft, used, found
 
-    results = dict(zip(todo, pandoc.read_many(bodies, fmt, finish=prepare, cache=cache)))
+    # with the memo, a post's parse is kept there (with what follows it): pandoc's answers are not kept twice
+    results = dict(zip(todo, pandoc.read_many(bodies, fmt, finish=prepare, cache=cache if memo is None else None)))
     drafts = []
     used_rules: set[int] = set()
     for i, entry in enumerate(readable):

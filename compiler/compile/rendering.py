@@ -65,7 +65,8 @@ def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = T
                 stale.add(i)
     todo = [i for i in range(len(drafts)) if i not in done]
     logged = [replace(contexts[i], log=[]) if keys[i] is not None else contexts[i] for i in todo]
-    for k, value in enumerate(_render([drafts[i] for i in todo], logged, say, html, cache)):
+    # with the memo, pandoc's answer is kept in the chapter's entry: not kept twice
+    for k, value in enumerate(_render([drafts[i] for i in todo], logged, say, html, cache if memo is None else None)):
         i = todo[k]
         done[i] = value
         if keys[i] is not None and not any(p["code"] in ("CB115", "CB150") for p in value["problems"]):
