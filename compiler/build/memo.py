@@ -90,21 +90,27 @@ class Memo:
 
     def get(self, kind: str, digest: str):
         """The stored value, or None (nothing stored, or a damaged entry: then reported and removed)."""
+        payload = self.get_raw(kind, digest)
+        return _loads(payload) if payload is not None else None
+
+    def get_raw(self, kind: str, digest: str) -> bytes | None:
+        """The stored value's JSON, checked (read with `decode` when needed), or None as `get`."""
         path = self._path(kind, digest)
         try:
             payload = _read_entry(path)
-            value = _loads(payload) if payload is not None else None
         except (ValueError, OSError):
+            payload = None
             path.unlink(missing_ok=True)
             with self.lock:
                 self.problems.append(diag("CB145", f"{CACHE_DIR}/{path.relative_to(self.root.parent).as_posix()}",
                                           None, "cache entry unreadable or damaged: ignored and computed again",
                                           Severity.INFO))
-            return None
-        if value is not None:
+        if payload is not None:
             with self.lock:
                 self.used.add(f"{kind}/{digest}")
-        return value
+        return payload
+
+    decode = staticmethod(lambda payload: _loads(payload))
 
     def put(self, kind: str, digest: str, value, again: bool = False) -> None:
         """Store `value` (once per build; `again`: replace what this build read, found out of date)."""

@@ -60,11 +60,13 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
     keys = [memos.post_key(memo, e, fmt, m) if memo is not None else None for e in readable]
     stored: dict[int, tuple[Draft, set[int], list[Diagnostic]]] = {}
     for i, (e, key) in enumerate(zip(readable, keys)):
-        if key is not None and (value := memo.get("post", key)) is not None:
-            stored[i] = (Draft(e, e.post.slug, value["title"], value["blocks"], [], {}, unfinished=value["unfinished"],
-                               key=key, authored=[tuple(a) for a in value["authored"]], edges=value["edges"]),
-                         set(value["used"]), memos.diagnostics_of(value["found"]))
-            problems += memos.diagnostics_of(value["before"])
+        if key is None or (value := memo.get("post", key)) is None or (payload := memo.get_raw("post-blocks", key)) is None:
+            continue
+        blocks = memos.Stored(payload, memo.decode, value["size"], value["heads"])
+        stored[i] = (Draft(e, e.post.slug, value["title"], blocks, [], {}, unfinished=value["unfinished"], key=key,
+                           authored=[tuple(a) for a in value["authored"]], edges=value["edges"]),
+                     set(value["used"]), memos.diagnostics_of(value["found"]))
+        problems += memos.diagnostics_of(value["before"])
     todo = [i for i in range(len(readable)) if i not in stored]
     bodies, before = [], {}
     for i in todo:
@@ -86,6 +88,7 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
         if (key := keys[todo[k]]) is not None:
             draft.key = key
             draft.authored, draft.edges = authored_ids(draft.blocks), edge_data(draft.blocks)
+            memo.put("post-blocks", key, draft.blocks)
             memo.put("post", key, memos.post_value(draft, used, found, before[todo[k]]))
         return draft, used, found
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from compiler.compile.transforms.ids import apply_ids, heading_heads
 from compiler.compile.transforms.links import LinkContext
 from compiler.model.diagnostics import Diagnostic, Severity
 
@@ -43,12 +44,32 @@ def post_key(memo, entry, fmt: str, manifest) -> str | None:
 
 
 def post_value(draft, used: set[int], found: list[Diagnostic], before: list[Diagnostic]) -> dict:
-    """`before`: the blog syntax pass's diagnostics (it runs before pandoc). With the blocks, what
-    the book-wide steps read of them: the ids the author gave elements (anchors.authored_ids) and
-    the first and last blocks (repeated.edge_data)."""
-    return {"title": draft.title, "blocks": draft.blocks, "unfinished": draft.unfinished, "used": sorted(used),
+    """`before`: the blog syntax pass's diagnostics (it runs before pandoc). Beside the blocks (kept
+    apart: "post-blocks"), what the book-wide steps read of them: their number, their headings
+    (ids.heading_heads), the ids the author gave elements (anchors.authored_ids) and the first and
+    last blocks (repeated.edge_data)."""
+    return {"title": draft.title, "unfinished": draft.unfinished, "used": sorted(used),
             "found": diagnostics_json(found), "before": diagnostics_json(before), "authored": draft.authored,
-            "edges": draft.edges}
+            "edges": draft.edges, "size": len(draft.blocks), "heads": heading_heads(draft.blocks)}
+
+
+class Stored:
+    """A post's blocks as the build cache holds them (checked, not yet read): the book-wide steps
+    read their number and headings (`assign_ids` gives the ids), and only a chapter that is
+    rendered again reads the blocks themselves (`load`)."""
+
+    def __init__(self, payload: bytes, decode, size: int, heads: list, ids: list[str] | None = None):
+        self.payload, self.decode, self.size, self.heads, self.ids = payload, decode, size, heads, ids
+
+    def __len__(self) -> int:
+        return self.size
+
+    def with_ids(self, ids: list[str]) -> "Stored":
+        return Stored(self.payload, self.decode, self.size, self.heads, ids)
+
+    def load(self) -> list:
+        blocks = self.decode(self.payload)
+        return apply_ids(blocks, self.ids) if self.ids is not None else blocks
 
 
 def chapter_key(memo, d, ctx: LinkContext, html: bool) -> str | None:

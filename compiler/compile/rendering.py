@@ -64,6 +64,9 @@ def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = T
             else:
                 stale.add(i)
     todo = [i for i in range(len(drafts)) if i not in done]
+    for i in todo:   # blocks still in the build cache (compile/memos.py): read now, for the walk
+        if isinstance(drafts[i].blocks, memos.Stored):
+            drafts[i].blocks = drafts[i].blocks.load()
     logged = [replace(contexts[i], log=[]) if keys[i] is not None else contexts[i] for i in todo]
     # with the memo, pandoc's answer is kept in the chapter's entry: not kept twice
     for k, value in enumerate(_render([drafts[i] for i in todo], logged, say, html, cache if memo is None else None)):
