@@ -119,7 +119,11 @@ class Memo:
                 return
             self.used.add(f"{kind}/{digest}")
         try:
-            _write_entry(self._path(kind, digest), _dumps(value))
+            payload = _dumps(value)
+        except (TypeError, ValueError, RecursionError):   # not JSON (too deep): not kept, computed again
+            return
+        try:
+            _write_entry(self._path(kind, digest), payload)
         except OSError:
             pass   # a cache that cannot be written is no cache: the build goes on
 

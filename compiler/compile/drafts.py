@@ -86,10 +86,15 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
                 say(f"parsing posts: {next(done)}/{len(readable)}")
         draft, used, found = _prepare(readable[todo[k]], ast, m)
         if (key := keys[todo[k]]) is not None:
+            try:
+                draft.authored, draft.edges = authored_ids(draft.blocks), edge_data(draft.blocks)
+                value = memos.post_value(draft, used, found, before[todo[k]])
+            except RecursionError:   # too deep to describe: not kept (the steps after it say why)
+                draft.authored = draft.edges = None
+                return draft, used, found
             draft.key = key
-            draft.authored, draft.edges = authored_ids(draft.blocks), edge_data(draft.blocks)
             memo.put("post-blocks", key, draft.blocks)
-            memo.put("post", key, memos.post_value(draft, used, found, before[todo[k]]))
+            memo.put("post", key, value)
         return draft, used, found
 
     # with the memo, a post's parse is kept there (with what follows it): pandoc's answers are not kept twice
