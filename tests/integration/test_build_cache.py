@@ -58,7 +58,14 @@ def assert_fresh(folder: Path, tmp_path: Path, formats: str = FORMATS) -> None:
     cold_run = build(folder, tmp_path / "cold", "--no-cache", "--json", formats=formats)
     cold, warm_files = outputs(tmp_path / "cold"), outputs(folder / "dist")
     assert cold and {name: warm_files.get(name) for name in cold} == cold   # a renamed book leaves old files beside
-    assert json.loads(warm.stdout) == json.loads(cold_run.stdout)   # the same report, line for line
+    assert report(warm) == report(cold_run)   # the same report, line for line
+
+
+MEASURED = {"CB220", "CB262"}   # the PDF renderer's info: its time, memory and output path
+
+
+def report(run: subprocess.CompletedProcess) -> list[dict]:
+    return [d for d in json.loads(run.stdout) if not (d["severity"] == "info" and d["code"] in MEASURED)]
 
 
 def memo_entries(folder: Path, kind: str) -> dict[str, int]:
@@ -181,6 +188,10 @@ def test_a_killed_build_leaves_a_cache_the_next_build_can_use(book, tmp_path):
     time.sleep(4)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    published = book / "dist" / "the-tech-lead-series.pdf"   # on a fast machine the build may have finished:
+    if published.is_file():                                  # the cold build then sees the same folder
+        (tmp_path / "cold").mkdir()
+        shutil.copy2(published, tmp_path / "cold" / published.name)
     build(book, book / "dist")
     build(book, tmp_path / "cold", "--no-cache")
     assert outputs(book / "dist") == outputs(tmp_path / "cold")
