@@ -83,3 +83,83 @@ def chapter_value(blocks: list, html: str | None, assets: dict[str, Path], probl
                   log: list) -> dict:
     return {"blocks": blocks, "html": html, "assets": {k: str(v) for k, v in assets.items()},
             "problems": diagnostics_json(problems), "log": log}
+
+
+class StoredAst(dict):
+    """A chapter's AST whose blocks are still in the build cache (checked, not yet read): a dict
+    like any other once anything of it is looked at (the blocks are read then). The HTML, EPUB and
+    PDF backends never look (they use the chapter's HTML): an edit build does not read every
+    chapter's blocks for them."""
+
+    def __init__(self, payload: bytes, decode):
+        super().__init__({"pandoc-api-version": [1, 23, 1, 1], "meta": {}})
+        self._payload, self._decode = payload, decode
+
+    def _load(self) -> None:
+        if self._payload is not None:
+            dict.__setitem__(self, "blocks", self._decode(self._payload))
+            self._payload = None
+
+    def __getitem__(self, key):
+        self._load()
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        self._load()
+        return dict.get(self, key, default)
+
+    def __iter__(self):
+        self._load()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._load()
+        return dict.__len__(self)
+
+    def __contains__(self, key) -> bool:
+        self._load()
+        return dict.__contains__(self, key)
+
+    def __eq__(self, other) -> bool:
+        self._load()
+        return dict.__eq__(self, other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        self._load()
+        return dict.__repr__(self)
+
+    def keys(self):
+        self._load()
+        return dict.keys(self)
+
+    def values(self):
+        self._load()
+        return dict.values(self)
+
+    def items(self):
+        self._load()
+        return dict.items(self)
+
+    def copy(self) -> dict:
+        self._load()
+        return dict(dict.items(self))
+
+    def __reduce__(self):
+        self._load()
+        return (dict, (dict(dict.items(self)),))
+
+
+def chapter_ast(blocks) -> dict:
+    """A chapter's `ast`: its blocks, or a `StoredAst` when they are still in the build cache."""
+    if isinstance(blocks, StoredBlocks):
+        return StoredAst(blocks.payload, blocks.decode)
+    return {"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": blocks}
+
+
+class StoredBlocks:
+    """A chapter's final blocks as the build cache holds them (see `StoredAst`)."""
+
+    def __init__(self, payload: bytes, decode):
+        self.payload, self.decode = payload, decode

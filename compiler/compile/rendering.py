@@ -59,8 +59,10 @@ def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = T
     stale: set[int] = set()   # stored, but a link or an image resolves otherwise now
     for i, key in enumerate(keys):   # in this thread, in order: replaying counts the blog's links again
         if key is not None and (value := memo.get("chapter", key)) is not None:
-            if replay(value["log"], contexts[i]):
-                done[i] = value
+            if (payload := memo.get_raw("chapter-blocks", key)) is None:
+                stale.add(i)
+            elif replay(value["log"], contexts[i]):
+                done[i] = value | {"blocks": memos.StoredBlocks(payload, memo.decode)}
             else:
                 stale.add(i)
     todo = [i for i in range(len(drafts)) if i not in done]
@@ -73,7 +75,8 @@ def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = T
         i = todo[k]
         done[i] = value
         if keys[i] is not None and not any(p["code"] in ("CB115", "CB150") for p in value["problems"]):
-            memo.put("chapter", keys[i], value | {"log": logged[k].log}, again=i in stale)
+            memo.put("chapter-blocks", keys[i], value["blocks"], again=i in stale)
+            memo.put("chapter", keys[i], {**value, "blocks": None, "log": logged[k].log}, again=i in stale)
     assets: dict[str, Path] = {}
     problems: list[Diagnostic] = []
     for i in range(len(drafts)):

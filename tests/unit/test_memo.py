@@ -69,3 +69,23 @@ def test_remembered_front_matter_is_what_parsing_gives(tmp_path):
     with yamlsafe.remembered(memo):
         assert yamlsafe.load(odd) == yamlsafe.load(odd)
     assert len(list(Path(tmp_path / "memo").rglob("*/yaml/*/*"))) == 1
+
+
+def test_a_stored_ast_is_read_by_whatever_looks_at_it():
+    import copy
+    import json
+
+    import orjson
+
+    from compiler.compile.memos import StoredAst, StoredBlocks, chapter_ast
+
+    blocks = [{"t": "Para", "c": [{"t": "Str", "c": "x"}]}]
+    plain = chapter_ast(blocks)
+
+    def stored():
+        return chapter_ast(StoredBlocks(orjson.dumps(blocks), orjson.loads))
+    assert isinstance(stored(), StoredAst) and isinstance(stored(), dict)
+    assert stored()["blocks"] == blocks and stored().get("blocks") == blocks
+    assert json.dumps(stored()) == json.dumps(plain)
+    assert {**stored()} == plain == dict(stored()) == stored() == copy.deepcopy(stored())
+    assert sorted(stored()) == sorted(plain) and len(stored()) == 3 and "blocks" in stored()
