@@ -7,6 +7,7 @@ A backend writes to a temporary path beside its target and moves the finished fi
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -36,6 +37,7 @@ class BuildContext:
     diagnostics: list[Diagnostic] = field(default_factory=list)    # backends append problems here
     progress: Callable[[str], None] | None = None                  # a long backend's "12/40 chunks"
     final_dir: Path | None = None     # where out_dir's files are published (name this one in messages)
+    memo: object | None = None        # the build cache's memo (compiler.build.memo): see backends/pieces.py
 
     def shown(self, path: Path) -> Path:
         """`path` (inside the staging `out_dir`) as it will be once published."""
@@ -55,10 +57,17 @@ class Backend(Protocol):
     def build(self, book: Book, options: BackendOptions, ctx: BuildContext) -> list[Path]: ...
 
 
+@functools.cache
+def _installed() -> tuple:
+    """The backends' entry points, looked up once per process (the lookup reads every installed
+    package's metadata)."""
+    return tuple(sorted(entry_points(group=GROUP), key=lambda e: e.name))
+
+
 def registry() -> dict[str, type]:
     """Installed backends by name. Duplicate names are refused."""
     found: dict[str, type] = {}
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+    for ep in _installed():
         if ep.name in found:
             raise FatalError(f"two installed backends are both named {ep.name!r}; uninstall one", 2)
         found[ep.name] = ep

@@ -1,11 +1,14 @@
 """The build cache: `.chapbook-cache/` beside book.yml (safe to delete; git-ignored).
 
-Two things are kept, both keyed so that a hit can only be what a cold build would compute:
-- **pandoc's answers** (`pandoc/<versions>/…`): each request (operation, format, options and the
-  whole input: a post's text or a chapter's AST) hashed with SHA-256; the folder is named by the
-  pandoc version, Chapbook's version and the worker script's hash. A build sends pandoc only what
-  it has not answered before; everything after pandoc (ids, links, lint, the backends) is
-  recomputed from those answers, so a change in one post that moves another's links is always seen.
+Three things are kept, all keyed so that a hit can only be what a cold build would compute:
+- **the memo** (`memo/<code>/…`, compiler/build/memo.py): Chapbook's own per-post and per-chapter
+  results, pandoc's parse of each post and its HTML of each chapter among them, each keyed by
+  everything it reads; the whole-book steps (ids, links, lint, the backends' whole-book files) are
+  recomputed from them on every build, so a change in one post that moves another's links is
+  always seen.
+- **pandoc's answers** (`pandoc/<versions>/…`), for a caller of the compile stage without the memo:
+  each request (operation, format, options and the whole input) hashed with SHA-256; the folder is
+  named by the pandoc version, Chapbook's version and the worker script's hash.
 - **stamps** (`stamps/…`): what a successful build or check read and wrote. Chapbook reads nothing
   outside the book folder, its theme folders and its own package, so a stamp lists every file
   there (size and modification time, and a SHA-256 to tell a touched file from a changed one) and
@@ -21,51 +24,19 @@ one book at worst compute an entry twice. Entries a successful build did not use
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import stat
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler import __version__
+from compiler.build.entries import CACHE_DIR, _read_entry, _write_entry, sha256
 from compiler.model.diagnostics import Diagnostic, Severity, diag
 
-CACHE_DIR = ".chapbook-cache"
-MAGIC = b"chapbook-cache 1 "
 SKIPPED_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", CACHE_DIR}
-
-
-def sha256(data: bytes | str) -> str:
-    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
-
-
-def _write_entry(path: Path, payload: bytes) -> None:
-    """`payload` with a checksum line, renamed into place (a reader sees all of it or nothing)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".entry.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC + sha256(payload).encode() + b"\n" + payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _read_entry(path: Path) -> bytes | None:
-    """The payload, None when there is no entry; ValueError when it is damaged."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    head, sep, payload = data.partition(b"\n")
-    if not sep or not head.startswith(MAGIC) or head[len(MAGIC):].decode("ascii", "replace") != sha256(payload):
-        raise ValueError("damaged")
-    return payload
 
 
 @dataclass
@@ -132,6 +103,7 @@ class BuildCache:
         self.problems: list[Diagnostic] = []
         self.reads: Answers | None = None
         self.writes: Answers | None = None
+        self.memo = None    # compiler.build.memo.Memo, made with the pandoc cache
 
     @property
     def enabled(self) -> bool:
@@ -144,14 +116,16 @@ class BuildCache:
         from compiler.compile import pandoc   # the compile stage's cache type, filled with our mappings
         base = self.folder / "pandoc" / _tools_key(pandoc)
         self.reads, self.writes = Answers(base / "read", self.problems), Answers(base / "write", self.problems)
-        return pandoc.Cache(reads=self.reads, writes=self.writes)
+        from compiler.build.memo import Memo
+        self.memo = Memo(self.folder / "memo", self.problems)
+        return pandoc.Cache(reads=self.reads, writes=self.writes, memo=self.memo)
 
     def prune(self) -> None:
         """After a successful build: drop pandoc answers it did not use, and other tool versions' folders."""
-        for answers in (self.reads, self.writes):
+        for answers in (self.reads, self.writes, self.memo):
             if answers is not None:
                 answers.prune()
-        if self.reads is not None:
+        if self.reads is not None and (self.folder / "pandoc").is_dir():
             for other in (self.folder / "pandoc").iterdir():
                 if other != self.reads.folder.parent:
                     shutil.rmtree(other, ignore_errors=True)

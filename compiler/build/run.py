@@ -21,7 +21,6 @@ from compiler import __version__
 from compiler.backends import BackendOptions, BuildContext, build_order, load_backend, option_models, registry
 from compiler.build.cache import CACHE_DIR, BuildCache, sources_of
 from compiler.build.output import OutputFolderError, publish, staging
-from compiler.compile import assemble
 from compiler.load.manifest import LoadedManifest, load_manifest
 from compiler.load.theme import Theme, load_theme
 from compiler.model.book import Book
@@ -32,7 +31,8 @@ DEFAULT_FORMATS = ("epub", "pdf", "html")
 
 def versions() -> list[tuple[str, str]]:
     """Chapbook's version and those of the tools it runs (`chapbook --version`)."""
-    found = [("chapbook", __version__), ("pandoc", assemble.pandoc.pandoc_version())]
+    from compiler.compile.pandoc import pandoc_version
+    found = [("chapbook", __version__), ("pandoc", pandoc_version())]
     for name, dist in (("WeasyPrint", "weasyprint"), ("Typst", "typst")):
         try:
             found.append((name, metadata.version(dist)))
@@ -52,8 +52,13 @@ def load(manifest: Path, ignore: list[str] | tuple[str, ...] = ()) -> LoadedMani
 
 
 def compile(loaded: LoadedManifest, render: bool = True, progress: Callable[[str], None] | None = None,
-            cache: assemble.pandoc.Cache | None = None) -> tuple[Book, list[Diagnostic]]:
-    book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
+            cache=None) -> tuple[Book, list[Diagnostic]]:
+    """The book and its problems; `cache`: a `compiler.compile.pandoc.Cache` (imported here, not at
+    the top: a build that finds nothing changed never compiles)."""
+    from compiler.compile import assemble
+    from compiler.load.yamlsafe import remembered
+    with remembered(getattr(cache, "memo", None)):   # posts' front matter kept in the build cache too
+        book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
     return book, loaded.policy.apply(problems)
 
 
@@ -137,13 +142,13 @@ def prepare(loaded: LoadedManifest, formats: list[str]) -> Plan:
     return Plan(backends, tuple(build_order(formats)), theme)
 
 
-def check(book: Book, loaded: LoadedManifest, plan: Plan) -> list[Diagnostic]:
+def check(book: Book, loaded: LoadedManifest, plan: Plan, memo=None) -> list[Diagnostic]:
     """What `write` would report, without publishing anything (`chapbook check`): each backend's
     `check(book, options, ctx)` when it has one (EPUB, HTML, PDF: everything but what only laying
     out the pages finds), else its `build` into a private temporary folder that is then removed."""
     with tempfile.TemporaryDirectory(prefix="chapbook-check-") as scratch:
         ctx = BuildContext(out_dir=Path(scratch), theme=plan.theme, formats=plan.order,
-                           final_dir=loaded.root / "dist")
+                           final_dir=loaded.root / "dist", memo=memo)
         for name in ctx.formats:
             backend = plan.backends[name]
             options = backend_options(loaded, name, backend)
@@ -170,17 +175,18 @@ class BuildResult:
 
 
 def write(book: Book, loaded: LoadedManifest, plan: Plan, out_dir: Path, strict: bool = False,
-          announce: Callable[[str], object] | None = None) -> BuildResult:
+          announce: Callable[[str], object] | None = None, memo=None) -> BuildResult:
     """Run every backend of `plan` into a staging folder inside `out_dir`; publish them together
     when none reported an error (or, with `strict`, a warning). `announce(name)`, when given, is a
-    context manager entered around each backend (the CLI's spinner)."""
+    context manager entered around each backend (the CLI's spinner). `memo`: the build cache's
+    memo, for the backends' per-chapter pieces (backends/pieces.py)."""
     out_dir = out_dir.resolve()
     try:
         staged = staging(out_dir)
     except OutputFolderError as exc:
         raise FatalError(f"cannot write the book into {out_dir}: {exc.strerror}; choose another folder "
                          "with --out", 2) from None
-    ctx = BuildContext(out_dir=staged, theme=plan.theme, formats=plan.order, final_dir=out_dir)
+    ctx = BuildContext(out_dir=staged, theme=plan.theme, formats=plan.order, final_dir=out_dir, memo=memo)
     summary = []
     try:
         for name in ctx.formats:

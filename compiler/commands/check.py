@@ -64,7 +64,7 @@ def check(
         book, problems = compile_for(loaded, cache=cache.pandoc())
         if not has_errors(problems):      # as in build: backends run only on a book without errors
             with paused_gc(freeze=True):
-                problems += run.check(book, loaded, plan)
+                problems += run.check(book, loaded, plan, memo=cache.memo)
         cache.stamp(stamp.kind, stamp.key, stamp.sources, stamp.exclude, [], [d.to_json() for d in problems], before)
     problems += cache.problems
     if report == Fmt.json:

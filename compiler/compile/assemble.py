@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compiler.compile import lint, pandoc, permalinks, rendering, repeated
+from compiler.compile import lint, memos, pandoc, permalinks, rendering, repeated
 from compiler.compile.drafts import _reader_format
 from compiler.compile.outline import close_gaps, outline_jumps
 from compiler.compile.titles import render_titles
@@ -80,7 +80,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
                              "use a generated cover"))
         cover = None
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
-    problems += repeated.unremoved([(d.entry.post, d.blocks) for d in body_entries], loaded.name)
+    problems += repeated.unremoved([(d.entry.post, d.blocks, d.edges) for d in body_entries], loaded.name)
     contexts = [link_context(d, loaded, routes) for d in drafts]
     rendered = rendering.render(drafts, contexts, say, html=render, cache=cache)
     problems += rendered.problems
@@ -102,7 +102,7 @@ def to_chapter(d: Draft, blocks: list, html: str) -> Chapter:
     post = d.entry.post
     return Chapter(
         slug=d.slug, title=d.title, source=post.rel, kind=d.entry.kind, date=post.date, tags=post.tags,
-        description=post.description, ast={"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": blocks},
+        description=post.description, ast=memos.chapter_ast(blocks),
         html=html, headings=tuple(d.headings), draft=bool(d.unfinished), authors=d.byline, url=d.original,
         title_html=d.title_html, lang=post.lang,
         anchors=tuple(sorted(set(d.idmap.values()) - {h.id for h in d.headings})),

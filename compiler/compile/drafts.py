@@ -9,10 +9,12 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from compiler.compile import blogsyntax, depth, lint, pandoc
+from compiler.compile import blogsyntax, depth, lint, memos, pandoc
 from compiler.compile.selection import Entry
 from compiler.load.sources import slug_key
 from compiler.compile.transforms import stringify
+from compiler.compile.repeated import edge_data
+from compiler.compile.transforms.anchors import authored_ids
 from compiler.compile.transforms.boilerplate import remove_boilerplate
 from compiler.compile.transforms.headings import normalise_headings
 from compiler.compile.transforms.ids import Heading
@@ -35,6 +37,9 @@ class Draft:
     byline: tuple[str, ...] = ()     # the post's authors, when they are not the book's
     reported: set = field(default_factory=set)   # (needle, line) already reported: see sources.locator
     title_html: str = ""                         # see compile/titles.py
+    key: str = ""       # the post's key in the build cache's memo ("" when not kept: compile/memos.py)
+    authored: list | None = None   # anchors.authored_ids of the blocks, when known (permalinks/__init__.py)
+    edges: list | None = None      # repeated.edge_data of the blocks, when known
 
 
 def _reader_format(flavor: str) -> str:
@@ -46,61 +51,70 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
           say=None) -> tuple[list[Draft], list[Diagnostic]]:
     """Each readable post through its blog syntax and pandoc's reader to a Draft (boilerplate
     removed, heading levels normalised, lint run); and the problems found. `say(message)`, when
-    given, is told how many posts are done."""
+    given, is told how many posts are done. With the build cache's memo (`cache.memo`), a post
+    whose key is stored is not parsed again (compile/memos.py)."""
     m = loaded.manifest
+    fmt = _reader_format(m.markdown_flavor)
+    memo = getattr(cache, "memo", None)
     problems: list[Diagnostic] = []
     readable = [e for e in entries if e.post.readable]
-    bodies = []
-    for e in readable:
-        text, found = blogsyntax.preprocess(e.post.body, e.post.rel, e.post.body_line)
+    keys = [memos.post_key(memo, e, fmt, m) if memo is not None else None for e in readable]
+    stored: dict[int, tuple[Draft, set[int], list[Diagnostic]]] = {}
+    for i, (e, key) in enumerate(zip(readable, keys)):
+        if key is None or (value := memo.get("post", key)) is None or (payload := memo.get_raw("post-blocks", key)) is None:
+            continue
+        blocks = memos.Stored(payload, memo.decode, value["size"], value["heads"])
+        stored[i] = (Draft(e, e.post.slug, value["title"], blocks, [], {}, unfinished=value["unfinished"], key=key,
+                           authored=[tuple(a) for a in value["authored"]], edges=value["edges"]),
+                     set(value["used"]), memos.diagnostics_of(value["found"]))
+        problems += memos.diagnostics_of(value["before"])
+    todo = [i for i in range(len(readable)) if i not in stored]
+    bodies, before = [], {}
+    for i in todo:
+        post = readable[i].post
+        text, found = blogsyntax.preprocess(post.body, post.rel, post.body_line)
         bodies.append(text)
+        before[i] = found
         problems += found
 
-    done = itertools.count(1)
+    done = itertools.count(len(stored) + 1)
     lock = threading.Lock()
 
-    def prepare(index: int, ast: dict) -> tuple[Draft, set[int], list[Diagnostic]]:
+    def prepare(k: int, ast: dict) -> tuple[Draft, set[int], list[Diagnostic]]:
         """One post's AST to a Draft, run as soon as pandoc answers (overlapping pandoc's work)."""
         if say:
             with lock:
                 say(f"parsing posts: {next(done)}/{len(readable)}")
-        entry = readable[index]
-        post = entry.post
-        deep = depth.too_deep(ast["blocks"])
-        if deep:   # refused before any recursive transform: every word in every output, or an error
-            found = [diag("CB150", post.rel, post.locate(deep[1]) if deep[1] else None, depth.message(deep[0]))]
-            return Draft(entry, post.slug, post.title, [], [], {}), set(), found
-        blocks, closed = close_unclosed(ast["blocks"], post, reread)
-        blocks, used = remove_boilerplate(blocks, m.boilerplate)
-        title = post.title
-        if entry.kind != "chapter" and "title" not in post.meta:
-            title, blocks = _title_from_heading(blocks, title)
-        blocks = lint.drop_definition_headings(post, blocks)
-        found = lint.heading_jumps(post, blocks, title) + lint.images_without_alt(post, blocks)
-        blocks = normalise_headings(blocks, title)
-        empty = lint.empty_sections(post, blocks)
-        notes = lint.editorial_notes(post, blocks, m.editorial_notes)
-        return Draft(entry, post.slug, title, blocks, [], {}, unfinished=unfinished(blocks, empty, notes)), used, closed + found + empty + notes
+        draft, used, found = _prepare(readable[todo[k]], ast, m, fmt)
+        if (key := keys[todo[k]]) is not None:
+            try:
+                draft.authored, draft.edges = authored_ids(draft.blocks), edge_data(draft.blocks)
+                value = memos.post_value(draft, used, found, before[todo[k]])
+            except RecursionError:   # too deep to describe: not kept (the steps after it say why)
+                draft.authored = draft.edges = None
+                return draft, used, found
+            draft.key = key
+            memo.put("post-blocks", key, draft.blocks)
+            memo.put("post", key, value)
+        return draft, used, found
 
-    def reread(text: str) -> list:
-        """The blocks of a piece of a post's Markdown (see transforms/unclosed.py)."""
-        result = pandoc.read_many([text], fmt)[0]
-        return result.value["blocks"] if result.value else [{"t": "Para", "c": [{"t": "Str", "c": text}]}]
-
-    fmt = _reader_format(m.markdown_flavor)
-    results = pandoc.read_many(bodies, fmt, finish=prepare, cache=cache)
+    # with the memo, a post's parse is kept there (with what follows it): pandoc's answers are not kept twice
+    results = dict(zip(todo, pandoc.read_many(bodies, fmt, finish=prepare, cache=cache if memo is None else None)))
     drafts = []
     used_rules: set[int] = set()
-    for entry, result in zip(readable, results):
-        if result.error == pandoc.TOO_DEEP:   # too deep even for the AST to be loaded
+    for i, entry in enumerate(readable):
+        if i in stored:
+            draft, used, found = stored[i]
+        elif (result := results[i]).error == pandoc.TOO_DEEP:   # too deep even for the AST to be loaded
             post = entry.post
             problems.append(diag("CB150", post.rel, depth.deepest_line(post.body.split("\n"), post.body_line),
                                  depth.message()))
             continue
-        if result.error:
+        elif result.error:
             problems.append(diag("CB115", entry.post.rel, None, f"pandoc could not read this post: {result.error}"))
             continue
-        draft, used, found = result.value
+        else:
+            draft, used, found = result.value
         used_rules |= used
         problems += found
         drafts.append(draft)
@@ -108,6 +122,33 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
         if i not in used_rules and drafts:
             problems.append(diag("CB118", loaded.name, loaded.line("boilerplate", i), f"boilerplate rule {i + 1} removed nothing"))
     return drafts, problems
+
+
+def _prepare(entry: Entry, ast: dict, m, fmt: str) -> tuple[Draft, set[int], list[Diagnostic]]:
+    """One post's AST to a Draft: raw-text elements left unclosed closed (transforms/unclosed.py),
+    boilerplate removed, title, heading levels normalised, lint run."""
+    post = entry.post
+    deep = depth.too_deep(ast["blocks"])
+    if deep:   # refused before any recursive transform: every word in every output, or an error
+        found = [diag("CB150", post.rel, post.locate(deep[1]) if deep[1] else None, depth.message(deep[0]))]
+        return Draft(entry, post.slug, post.title, [], [], {}), set(), found
+
+    def reread(text: str) -> list:
+        """The blocks of a piece of a post's Markdown (see transforms/unclosed.py)."""
+        result = pandoc.read_many([text], fmt)[0]
+        return result.value["blocks"] if result.value else [{"t": "Para", "c": [{"t": "Str", "c": text}]}]
+
+    blocks, closed = close_unclosed(ast["blocks"], post, reread)
+    blocks, used = remove_boilerplate(blocks, m.boilerplate)
+    title = post.title
+    if entry.kind != "chapter" and "title" not in post.meta:
+        title, blocks = _title_from_heading(blocks, title)
+    blocks = lint.drop_definition_headings(post, blocks)
+    found = lint.heading_jumps(post, blocks, title) + lint.images_without_alt(post, blocks)
+    blocks = normalise_headings(blocks, title)
+    empty = lint.empty_sections(post, blocks)
+    notes = lint.editorial_notes(post, blocks, m.editorial_notes)
+    return Draft(entry, post.slug, title, blocks, [], {}, unfinished=unfinished(blocks, empty, notes)), used, closed + found + empty + notes
 
 
 def too_deep(d: Draft) -> Diagnostic:

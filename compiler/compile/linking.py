@@ -13,7 +13,7 @@ from compiler.compile.transforms.notes import tidy_notes
 from compiler.load.sources import locator
 from compiler.support.images import oversized
 from compiler.support.remote import remote_image_problem
-from compiler.compile.transforms.links import ImageOutcome, LinkContext, Routes, resolve_image, resolve_link
+from compiler.compile.transforms.links import ImageOutcome, LinkContext, LinkOutcome, Routes, resolve_image, resolve_link
 from compiler.compile.transforms.sanitize import clean_attr, dropped_content, is_dangerous
 from compiler.load.manifest import LoadedManifest
 from compiler.model.diagnostics import Diagnostic, diag
@@ -60,7 +60,7 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
 
     def link(el):
         attr, inlines, (url, title) = el["c"]
-        out = resolve_link(url, ctx)
+        out = link_outcome(url, ctx)
         if out.code:
             report(out.code, url, out.message)
         cleaned = safe(attr)
@@ -71,7 +71,7 @@ def finish_links(d: Draft, ctx: LinkContext) -> Linked:
 
     def image(el):
         attr, alt, (url, title) = el["c"]
-        out = refuse_oversized(resolve_image(url, ctx), url, ctx)
+        out = image_outcome(url, ctx)
         if out.code:
             report(out.code, url, out.message)
         cleaned = safe(attr)
@@ -118,3 +118,39 @@ def refuse_oversized(out: ImageOutcome, url: str, ctx: LinkContext) -> ImageOutc
     else:
         why = None
     return ImageOutcome(None, None, "CB116", f"image {url}: {why}: left out") if why else out
+
+
+def link_outcome(url: str, ctx: LinkContext) -> LinkOutcome:
+    """`resolve_link`, recorded in `ctx.log` when the context keeps one (see compile/memos.py)."""
+    out = resolve_link(url, ctx)
+    if ctx.log is not None:
+        ctx.log.append(["link", url, outcome_json(out)])
+    return out
+
+
+def image_outcome(url: str, ctx: LinkContext) -> ImageOutcome:
+    """`resolve_image` and the size check, recorded in `ctx.log` when the context keeps one."""
+    out = refuse_oversized(resolve_image(url, ctx), url, ctx)
+    if ctx.log is not None:
+        ctx.log.append(["image", url, outcome_json(out)])
+    return out
+
+
+def outcome_json(out: LinkOutcome | ImageOutcome) -> list:
+    if isinstance(out, LinkOutcome):
+        return [out.url, out.code, out.message]
+    return [out.href, str(out.source) if out.source is not None else None, out.code, out.message]
+
+
+def replay(log: list, ctx: LinkContext) -> bool:
+    """Resolve every recorded link and image again: True when each gives the recorded answer.
+    On False, the suspects count is left as it was before (nothing of the chapter counted)."""
+    suspects = dict(ctx.routes.suspects) if ctx.routes.suspects is not None else None
+    for kind, url, answer in log:
+        again = link_outcome(url, ctx) if kind == "link" else image_outcome(url, ctx)
+        if outcome_json(again) != answer:
+            if suspects is not None:
+                ctx.routes.suspects.clear()
+                ctx.routes.suspects.update(suspects)
+            return False
+    return True

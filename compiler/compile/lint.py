@@ -5,6 +5,7 @@ Each rule is a small function returning Diagnostics with the post's file and lin
 
 from __future__ import annotations
 
+import functools
 import re
 from itertools import combinations
 
@@ -231,6 +232,7 @@ def _mark(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=8192)
 def title_template(title: str) -> tuple[str, ...]:
     """The words of a title with what a recurring series varies (numbers, dates, months, ordinals)
     masked: "Announcing Rust 1.50.0" and "Announcing Rust 1.51.0" share ("announcing", "rust", "#")."""
@@ -275,6 +277,7 @@ def similar_posts(posts: list[tuple[Post, list[str]]]) -> list[Diagnostic]:
     match."""
     titles = [(_tokens(p.title), frozenset(h.casefold() for h in heads)) for p, heads in posts]
     ordered = [_title_words(p.title) for p, _ in posts]
+    numbers = [frozenset(w for w in words if any(ch.isdigit() for ch in w)) for words, _ in titles]
     index: dict[str, list[int]] = {}
     for i, (words, heads) in enumerate(titles):
         for key in {*("w:" + w for w in words), *("h:" + h for h in heads)}:
@@ -292,7 +295,7 @@ def similar_posts(posts: list[tuple[Post, list[str]]]) -> list[Diagnostic]:
         (ta, ha), (tb, hb) = titles[i], titles[j]
         a, b = posts[i][0], posts[j][0]
         small, big = sorted((ta, tb), key=len)
-        numbers_differ = {w for w in ta if any(ch.isdigit() for ch in w)} != {w for w in tb if any(ch.isdigit() for ch in w)}
+        numbers_differ = numbers[i] != numbers[j]
         title_score = len(ta & tb) / len(ta | tb) if ta | tb else 0.0
         title_like = not numbers_differ and len(small) >= 3 and _one_title(ordered[i], ordered[j])
         head_score = len(ha & hb) / len(ha | hb) if ha | hb else 0.0

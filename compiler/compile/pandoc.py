@@ -64,6 +64,7 @@ class Cache:
     so the cache holds one build, not the history of every edit."""
     reads: dict[str, str] = field(default_factory=dict)
     writes: dict[str, str] = field(default_factory=dict)
+    memo: object | None = None   # the build cache's memo of Chapbook's own steps (compiler.build.memo.Memo)
 
 
 def read_many(texts: list[str], fmt: str, finish=None, cache: Cache | None = None) -> list[Result]:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import html as htmlmod
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from compiler.compile import pandoc
+from compiler.compile import memos, pandoc
 from compiler.compile.drafts import Draft
-from compiler.compile.linking import Linked, finish_links, refuse_oversized
+from compiler.compile.linking import Linked, finish_links, image_outcome, link_outcome, replay
 from compiler.compile.transforms.nesting import fix_nesting
 from compiler.load.sources import locator
 from compiler.compile.transforms.a11y import empty_header_cells
-from compiler.compile.transforms.links import LinkContext, resolve_image, resolve_link
+from compiler.compile.transforms.links import LinkContext
 from compiler.compile.transforms.sanitize import clean_html
 from compiler.model.diagnostics import Diagnostic, diag
 from compiler.support.urls import has_scheme
@@ -50,17 +50,54 @@ class Rendered:
 
 def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = True,
            cache: pandoc.Cache | None = None) -> Rendered:
-    """Walk each chapter's links; with `html`, render it through pandoc and finish the fragment."""
+    """Walk each chapter's links; with `html`, render it through pandoc and finish the fragment.
+    With the build cache's memo (`cache.memo`), a chapter stored under its key whose links and
+    images still resolve as they did is not done again (compile/memos.py)."""
+    memo = getattr(cache, "memo", None)
+    keys = [memos.chapter_key(memo, d, c, html) if memo is not None else None for d, c in zip(drafts, contexts)]
+    done: dict[int, dict] = {}
+    stale: set[int] = set()   # stored, but a link or an image resolves otherwise now
+    for i, key in enumerate(keys):   # in this thread, in order: replaying counts the blog's links again
+        if key is not None and (value := memo.get("chapter", key)) is not None:
+            if (payload := memo.get_raw("chapter-blocks", key)) is None:
+                stale.add(i)
+            elif replay(value["log"], contexts[i]):
+                done[i] = value | {"blocks": memos.StoredBlocks(payload, memo.decode)}
+            else:
+                stale.add(i)
+    todo = [i for i in range(len(drafts)) if i not in done]
+    for i in todo:   # blocks still in the build cache (compile/memos.py): read now, for the walk
+        if isinstance(drafts[i].blocks, memos.Stored):
+            drafts[i].blocks = drafts[i].blocks.load()
+    logged = [replace(contexts[i], log=[]) if keys[i] is not None else contexts[i] for i in todo]
+    # with the memo, pandoc's answer is kept in the chapter's entry: not kept twice
+    for k, value in enumerate(_render([drafts[i] for i in todo], logged, say, html, cache if memo is None else None)):
+        i = todo[k]
+        done[i] = value
+        if keys[i] is not None and not any(p["code"] in ("CB115", "CB150") for p in value["problems"]):
+            memo.put("chapter-blocks", keys[i], value["blocks"], again=i in stale)
+            memo.put("chapter", keys[i], {**value, "blocks": None, "log": logged[k].log}, again=i in stale)
+    assets: dict[str, Path] = {}
+    problems: list[Diagnostic] = []
+    for i in range(len(drafts)):
+        assets.update((href, Path(path)) for href, path in done[i]["assets"].items())
+        problems += memos.diagnostics_of(done[i]["problems"])
+    return Rendered([done[i]["blocks"] for i in range(len(drafts))], [done[i]["html"] or "" for i in range(len(drafts))],
+                    dict(sorted(assets.items())), problems)
+
+
+def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool, cache) -> list[dict]:
+    """Each chapter's links walk and, with `html`, its fragment: memo values (compile/memos.py)."""
     linked: list[Linked | None] = [None] * len(drafts)
 
     def prepare(i: int) -> list:
         """Chapter i's links walk, run by the thread feeding pandoc just before the chapter is sent.
         Handed on through `linked[i]`: read by the thread that finishes chapter i (after pandoc
-        answered, so after this ran) and by `render` once every thread joined."""
+        answered, so after this ran) and by `_render` once every thread joined."""
         linked[i] = finish_links(drafts[i], contexts[i])
         return linked[i].blocks
 
-    if html:
+    if html and drafts:
         results = render_html(drafts, say, prepare, cache=cache,
                               finish=lambda i, text: finish_html(text, drafts[i], contexts[i], linked[i]))
     else:
@@ -68,23 +105,21 @@ def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = T
             say(f"resolving links: chapter {i + 1}/{len(drafts)} {d.slug}")
             prepare(i)
         results = [None] * len(drafts)
-    assets: dict[str, Path] = {}
-    problems: list[Diagnostic] = []
-    fragments = []
+    values = []
     for i, (d, result) in enumerate(zip(drafts, results)):
         if linked[i] is None:   # never sent (its pandoc process failed first): walked here
             linked[i] = finish_links(d, contexts[i])
         walked = linked[i]
-        assets.update(walked.assets)
-        problems += walked.problems
+        assets, problems = dict(walked.assets), list(walked.problems)
         if result is not None and result.error:
             problems.append(diag("CB115", d.entry.post.rel, None, f"pandoc could not render this post: {result.error}"))
         finished = result.value if result is not None else None
         if finished is not None:
             assets.update(finished.assets)
             problems += finished.problems
-        fragments.append(finished.html if finished is not None else "")
-    return Rendered([walked.blocks for walked in linked], fragments, dict(sorted(assets.items())), problems)
+        values.append(memos.chapter_value(walked.blocks, finished.html if finished is not None else None, assets,
+                                          problems, []))
+    return values
 
 
 def render_html(drafts: list[Draft], say, prepare, finish, cache: pandoc.Cache | None = None) -> list[pandoc.Result]:
@@ -120,7 +155,7 @@ def finish_html(html: str, d: Draft, links: LinkContext, linked: Linked) -> Fini
         url = htmlmod.unescape(m[1])
         if url.startswith("#" + d.slug + "--") or has_scheme(url) or not url:
             return m[0]
-        out = resolve_link(url, links)
+        out = link_outcome(url, links)
         if not url.startswith(("/", "#")) and not (out.url or "").startswith("#"):
             return m[0]  # relative to the original post's URL, which only the HTML backend knows
         if out.code:
@@ -131,7 +166,7 @@ def finish_html(html: str, d: Draft, links: LinkContext, linked: Linked) -> Fini
         src = htmlmod.unescape(m[2])
         if src.startswith("assets/") and src in linked.assets:
             return m[0]
-        out = refuse_oversized(resolve_image(src, links), src, links)
+        out = image_outcome(src, links)
         if out.code:
             report(out.code, src, out.message)
         if out.href is None:

@@ -125,12 +125,20 @@ def ast_edges(owner: str, blocks: list) -> list[Edge]:
     return found
 
 
-def unremoved(chapters: list[tuple[object, list]], manifest_name: str) -> list:
+def edge_data(blocks: list) -> list:
+    """A post's `ast_edges` without their owner, as JSON values (for the build cache)."""
+    return [[e.position, e.kind, e.text, [list(link) for link in e.links]] for e in ast_edges("", blocks)]
+
+
+def unremoved(chapters: list[tuple], manifest_name: str) -> list:
     """CB135 (info) for each group of repeated blocks left in the chapters: a rule could remove it.
-    `chapters`: (post, blocks after the boilerplate rules)."""
+    `chapters`: (post, blocks after the boilerplate rules[, their `edge_data` when known: kept with
+    the post in the build cache, the same before and after heading ids are given])."""
     from compiler.model.diagnostics import Severity, diag
 
-    edges = [e for post, blocks in chapters for e in ast_edges(post.rel, blocks)]
+    edges = [e for post, blocks, *known in chapters
+             for e in (ast_edges(post.rel, blocks) if not known or known[0] is None or not blocks
+                       else [Edge(post.rel, p, k, t, tuple(map(tuple, links))) for p, k, t, links in known[0]])]
     found = []
     for g in repeated(edges):
         found.append(diag("CB135", g.owners[0], None,

@@ -168,7 +168,7 @@ def load_post(path: Path, rel: str) -> Post:
         return _broken(path, rel, diag("CB151", rel, line, f"post too large (limit {MAX_WORD:,} characters in one "
                                        f"word): a word of {len(word[0]):,} characters without a space; break it up "
                                        "or put it in a file the post links to"))
-    found = CONTROL.search(text)
+    found = first_control(text)
     if found is None:
         return parse_post(text, path, rel)
     line = text.count("\n", 0, found.start()) + 1
@@ -176,6 +176,11 @@ def load_post(path: Path, rel: str) -> Post:
     note = diag("CB121", rel, line, f"{len(CONTROL.findall(text))} control character(s) or noncharacter(s) "
                 f"removed, the first {describe_char(found[0])}; remove them from the file")
     return replace(post, diagnostics=(note, *post.diagnostics))
+
+
+def first_control(text: str) -> re.Match | None:
+    """`CONTROL.search(text)`; every character it finds is unprintable: a C-speed check first."""
+    return None if text.replace("\n", "").replace("\t", "").isprintable() else CONTROL.search(text)
 
 
 def without_controls(value, key: tuple = ()):

@@ -8,7 +8,10 @@ Chapbook parses and reports dates itself. It also records the line of every key 
 
 from __future__ import annotations
 
+import math
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import yaml
@@ -51,8 +54,51 @@ class YamlSyntaxError(Exception):
         self.line = line
 
 
+_MEMO: ContextVar = ContextVar("chapbook_yaml_memo", default=None)
+
+
+@contextmanager
+def remembered(memo):
+    """Within it, `load` keeps what it parses in the build cache's memo (compiler/build/memo.py),
+    keyed by the text: a build after an edit parses only the front matter that changed."""
+    token = _MEMO.set(memo)
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
 def load(text: str) -> YamlDoc:
     """Parse one YAML document; raise YamlSyntaxError with a 1-based line on any problem."""
+    memo = _MEMO.get()
+    if memo is None:
+        return _parse(text)
+    key = memo.key("yaml", text)
+    if (kept := memo.get("yaml", key)) is not None:
+        return YamlDoc(kept["data"], {tuple(path): line for path, line in kept["lines"]},
+                       tuple((tuple(path), line) for path, line in kept["duplicates"]))
+    doc = _parse(text)     # a document that cannot be parsed is not kept (it raised)
+    if _plain(doc.data):   # only what JSON gives back as it was
+        memo.put("yaml", key, {"data": doc.data, "lines": [[list(p), line] for p, line in doc.lines.items()],
+                               "duplicates": [[list(p), line] for p, line in doc.duplicates]})
+    return doc
+
+
+def _plain(value, depth: int = 0) -> bool:
+    if depth > 50:
+        return False
+    if value is None or type(value) in (str, bool, int):
+        return True
+    if type(value) is float:
+        return math.isfinite(value)
+    if type(value) is list:
+        return all(_plain(v, depth + 1) for v in value)
+    if type(value) is dict:
+        return all(type(k) is str and _plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _parse(text: str) -> YamlDoc:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

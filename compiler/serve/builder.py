@@ -110,7 +110,7 @@ class Builder:
         self.count += 1
         out = self.workdir / str(self.count)
         try:
-            result = run.write(self.book, self.loaded, plan, out)
+            result = run.write(self.book, self.loaded, plan, out, memo=getattr(self.pandoc_cache, "memo", None))
         except FatalError as exc:
             raise BuildFailed(str(exc)) from None
         except Exception as exc:  # a backend bug must not stop the preview

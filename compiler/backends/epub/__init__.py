@@ -13,6 +13,7 @@ from pathlib import Path
 
 from compiler.backends import BuildContext
 from compiler.backends.epub.archive import fix_times
+from compiler.backends.pieces import Pieces, theme_digest
 from compiler.backends.epub.cover import make_cover
 from compiler.backends.epub.layout import (
     STYLESHEET,
@@ -47,21 +48,23 @@ class EpubBackend:
 
     def build(self, book: Book, options: EpubOptions, ctx: BuildContext) -> list[Path]:
         target = ctx.out_dir / f"{book.meta.slug}.epub"
-        write_bytes(target, make_epub(book, options, ctx.theme, ctx.diagnostics))
+        write_bytes(target, make_epub(book, options, ctx.theme, ctx.diagnostics, ctx))
         return [target]
 
     def check(self, book: Book, options: EpubOptions, ctx: BuildContext) -> None:
         """`chapbook check`: everything `build` reports, nothing written."""
-        make_epub(book, options, ctx.theme, ctx.diagnostics)
+        make_epub(book, options, ctx.theme, ctx.diagnostics, ctx)
 
 
-def make_epub(book: Book, options: EpubOptions, theme, problems: list[Diagnostic]) -> bytes:
-    """The EPUB's bytes (separate from writing, for tests and the benchmark)."""
+def make_epub(book: Book, options: EpubOptions, theme, problems: list[Diagnostic], ctx: BuildContext | None = None) -> bytes:
+    """The EPUB's bytes (separate from writing, for tests and the benchmark). `ctx`: the build's
+    context, whose memo keeps the chapter sections and the generated cover (backends/pieces.py)."""
     images, hrefs, animated = embed_images(book, problems)
     place = placement(book, options.split, hrefs)
     reports = Reports()
-    pages = Pages(book, theme.environment("epub"), place, reports)
-    cover = make_cover(book, options.cover, theme, problems)
+    pages = Pages(book, theme.environment("epub"), place, reports,
+                  Pieces(ctx, "epub-section", repr(place), book.meta.language))
+    cover = make_cover(book, options.cover, theme, problems, Pieces(ctx, "epub-cover", theme_digest(theme)))
     text = pages.text(options.split)
     marks = landmarks(book, place, pages.labels)
     toc = outline(book, place, options.toc_depth, whole_files=options.split == "chapter")

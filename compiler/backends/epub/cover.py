@@ -36,7 +36,7 @@ class Cover:
     generated: bool
 
 
-def make_cover(book: Book, choice: str | None, theme: Theme, problems: list[Diagnostic]) -> Cover:
+def make_cover(book: Book, choice: str | None, theme: Theme, problems: list[Diagnostic], pieces=None) -> Cover:
     """`choice`: outputs.epub.cover (a path, or "generate"), else the manifest's cover, else generated."""
     alt = cover_text(book)
     path = _chosen_path(book, choice, problems)
@@ -47,7 +47,7 @@ def make_cover(book: Book, choice: str | None, theme: Theme, problems: list[Diag
             return Cover(Resource(f"images/cover.{ext}", media_type, data), alt, False)
         except ImageError as exc:
             problems.append(diag("CB202", _rel(book, path), None, f"cover image {exc}: a generated cover is used"))
-    return Cover(Resource("images/cover.jpg", "image/jpeg", generate(book, theme, problems)), alt, True)
+    return Cover(Resource("images/cover.jpg", "image/jpeg", generate(book, theme, problems, pieces)), alt, True)
 
 
 def cover_text(book: Book) -> str:
@@ -88,12 +88,13 @@ def _short(text: str, limit: int) -> str:
     return shorten(" ".join(shorten(word, 40) for word in text.split()), limit)
 
 
-def generate(book: Book, theme: Theme, problems: list[Diagnostic]) -> bytes:
+def generate(book: Book, theme: Theme, problems: list[Diagnostic], pieces=None) -> bytes:
     """The PDF's cover design (pdf/cover.html.j2 with the PDF stylesheets) as an image; when it
-    cannot be typeset, the cover is drawn with Pillow (CB250)."""
+    cannot be typeset, the cover is drawn with Pillow (CB250). `pieces`: the build cache's handle
+    for the typeset cover (typeset_cover.py)."""
     try:
         from compiler.backends.epub.typeset_cover import typeset_cover
-        return typeset_cover(book, theme, SIZE)
+        return typeset_cover(book, theme, SIZE, pieces)
     except Exception as exc:  # any failure of WeasyPrint or PDFium: the drawn cover still serves
         problems.append(diag("CB250", "book.yml", None, f"the cover could not be typeset like the PDF's "
                              f"({type(exc).__name__}: {str(exc)[:80]}): a simpler cover is drawn"))

@@ -9,7 +9,7 @@ theme's Jinja templates (`epub/document.xhtml.j2` wraps every page).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from markupsafe import Markup, escape
 
@@ -22,6 +22,7 @@ from compiler.backends.epub.content import (
 )
 from compiler.backends.epub.outline import Entry
 from compiler.backends.epub.package import Document
+from compiler.backends.pieces import chapter_digest
 from compiler.model.book import Book, Chapter, Part
 from compiler.support.locales import long_date, words
 
@@ -69,8 +70,9 @@ def placement(book: Book, split: str, images: dict[str, str]) -> Placement:
 class Pages:
     """Renders every document with the theme's templates."""
 
-    def __init__(self, book: Book, env, place: Placement, reports: Reports):
+    def __init__(self, book: Book, env, place: Placement, reports: Reports, pieces=None):
         self.book, self.env, self.place, self.reports = book, env, place, reports
+        self.pieces = pieces      # the build cache's chapter sections (backends/pieces.py), split files only
         env.filters["long_date"] = lambda iso: long_date(str(iso), book.meta.language)   # as the HTML and PDF spell dates
         w = words(book.meta.language)
         self.labels = {"contents": w["contents"], "cover": w["cover"], "titlepage": w["title_page"],
@@ -125,18 +127,43 @@ class Pages:
         docs = []
         for n, unit in enumerate(units(self.book), start=1):
             file = self.place.files[unit.key]
-            body = self._section(unit, file, set())
+            body = self._kept_section(unit, file)
             title = unit.chapter.title if unit.chapter else unit.part.title
             kind = unit.chapter.kind if unit.chapter else "chapter"
             data = self.page(title, body, BODY_TYPES[kind])
             docs.append(Document(f"doc-{n:03d}", f"{TEXT_DIR}/{file}", title, data))
         return docs
 
+    def _kept_section(self, unit: Unit, file: str) -> str:
+        """A file's section, from the build cache when its chapter and the book's placement of ids
+        are as they were; what it reported is added to the chapter's report."""
+        if unit.chapter is None or self.pieces is None:
+            return self._section(unit, file, set())
+        own = (chapter_digest(unit.chapter), file)
+        if (kept := self.pieces.get(*own)) is not None:
+            add_report(self.reports.get(unit.chapter), kept["report"])
+            return kept["section"]
+        report = Report()
+        section = chapter_section(unit.chapter, self.place, file, set(), report, self.book.meta.language)
+        add_report(self.reports.get(unit.chapter), asdict(report))
+        self.pieces.put({"section": section, "report": asdict(report)}, *own)
+        return section
+
     def _section(self, unit: Unit, file: str, taken: set[str]) -> str:
         if unit.part is not None:
             return part_section(unit.part.title or "", unit.key, taken)
         return chapter_section(unit.chapter, self.place, file, taken, self.reports.get(unit.chapter),
                                self.book.meta.language)
+
+
+def add_report(report: Report, found: dict) -> None:
+    """Add one section's findings (a `Report` as a dict) to its chapter's report."""
+    for name in ("dropped_links", "missing_images", "remote_images"):
+        getattr(report, name).extend(found[name])
+    report.images += found["images"]
+    report.images_without_alt += found["images_without_alt"]
+    for what, count in found["fixes"]["renamed"].items():
+        report.fixes.note(what, count)
 
 
 BODY_TYPES = {"front": "frontmatter", "chapter": "bodymatter", "back": "backmatter"}

@@ -10,6 +10,7 @@ carries the book's title, subtitle and authors as escaped text, nothing else fro
 
 from __future__ import annotations
 
+import base64
 import io
 import shutil
 import tempfile
@@ -25,13 +26,22 @@ WIDTH_MM, HEIGHT_MM = 100.0, 160.0        # 1:1.6 as the pixels (1600 × 2560); 
 FONT_PT = 10.5                            # the PDF's default body size: the cover's em
 
 
-def typeset_cover(book: Book, theme: Theme, size: tuple[int, int]) -> bytes:
-    """The cover as JPEG bytes of `size` pixels. Raises whatever WeasyPrint or PDFium raise."""
-    import pypdfium2
-    import weasyprint
+def typeset_cover(book: Book, theme: Theme, size: tuple[int, int], pieces=None) -> bytes:
+    """The cover as JPEG bytes of `size` pixels. Raises whatever WeasyPrint or PDFium raise.
+    `pieces` (backends/pieces.py) keeps it in the build cache under its page (the HTML below, which
+    holds everything it shows) and the theme's files (its stylesheets and fonts)."""
+    html = cover_page(book, theme)
+    if pieces is not None and (kept := pieces.get(html, size)) is not None:
+        return base64.b64decode(kept)
+    image = rasterise(html, book, theme, size)
+    if pieces is not None:
+        pieces.put(base64.b64encode(image).decode("ascii"), html, size)
+    return image
 
-    from compiler.backends.pdf.fetcher import BOOK_URL, THEME_URL, FetchPolicy, make_fetcher
 
+def cover_page(book: Book, theme: Theme) -> str:
+    """The cover's HTML page: the theme's `pdf/cover.html.j2` and the PDF stylesheets."""
+    from compiler.backends.pdf.fetcher import THEME_URL
     from compiler.backends.pdf.setting import tie_last_words
 
     env = theme.environment("pdf")
@@ -45,6 +55,15 @@ def typeset_cover(book: Book, theme: Theme, size: tuple[int, int]) -> bytes:
             f"<title>{escape(book.meta.title)}</title>"
             f'<link rel="stylesheet" href="{THEME_URL}pdf/print.css">{layers}<style>{page_css}</style></head>'
             f"<body>{section}</body></html>")
+    return html
+
+
+def rasterise(html: str, book: Book, theme: Theme, size: tuple[int, int]) -> bytes:
+    import pypdfium2
+    import weasyprint
+
+    from compiler.backends.pdf.fetcher import BOOK_URL, FetchPolicy, make_fetcher
+
     fetcher = make_fetcher(FetchPolicy(root=book.root, theme_folders=tuple(theme.folders), assets={}))
     with private_tempdir():   # WeasyPrint's font files live in a temporary folder removed only at collection
         pdf = weasyprint.HTML(string=html, base_url=BOOK_URL, url_fetcher=fetcher).write_pdf()

@@ -158,3 +158,11 @@ def _slice(entries: tuple[TocEntry, ...], lo: int, hi: int) -> tuple[TocEntry, .
         return ()
     first = entries[0].index
     return entries[max(0, lo - first):max(0, hi - first)]
+
+
+def plan_digest(plan: Plan) -> str:
+    """What a page may read of the plan besides its own chapter: every entry of the contents, the
+    parts, and the page of every id (for the build cache: compiler/backends/pieces.py)."""
+    groups = [(g.title, g.slug, [e.slug for e in g.entries]) for g in plan.groups]
+    text = repr((plan.mode, plan.entries, groups, sorted(plan.page_of.items()), sorted(plan.chapter_slugs)))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from compiler.backends.html.plan import Plan
+from compiler.backends.pieces import chapter_digest
 from compiler.model.book import Chapter
 
 GLOBAL = "chapbookSearchIndex"
@@ -33,8 +34,19 @@ class Section:
     text: str
 
 
-def sections(plan: Plan) -> list[Section]:
-    return [s for i, chapter in enumerate(plan.chapters) for s in chapter_sections(i, chapter)]
+def sections(plan: Plan, pieces=None) -> list[Section]:
+    """Every chapter's sections; `pieces` (backends/pieces.py) keeps each chapter's in the build cache."""
+    if pieces is None:
+        return [s for i, chapter in enumerate(plan.chapters) for s in chapter_sections(i, chapter)]
+    found = []
+    for i, chapter in enumerate(plan.chapters):
+        own = (i, chapter_digest(chapter))
+        kept = pieces.get(*own)
+        if kept is None:
+            kept = [[s.anchor, s.heading, s.text] for s in chapter_sections(i, chapter)]
+            pieces.put(kept, *own)
+        found += [Section(i, anchor, heading, text) for anchor, heading, text in kept]
+    return found
 
 
 def chapter_sections(page: int, chapter: Chapter) -> list[Section]:
@@ -60,10 +72,10 @@ def plain_text(fragment: str) -> str:
     return _SPACE.sub(" ", html.unescape(text)).strip()
 
 
-def index_data(plan: Plan) -> dict:
+def index_data(plan: Plan, pieces=None) -> dict:
     return {
         "pages": [[e.href, e.title, e.slug] for e in plan.entries],
-        "sections": [[s.page, s.anchor, s.heading, s.text] for s in sections(plan)],
+        "sections": [[s.page, s.anchor, s.heading, s.text] for s in sections(plan, pieces)],
     }
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from compiler.backends import BuildContext
+from compiler.backends.pieces import Pieces, book_digest, chapter_digest, diagnostics_json, diagnostics_of, theme_digest
 from compiler.backends.html import files, search, urls
 from compiler.backends.html.fragments import PageContext
 from compiler.backends.html.options import HtmlOptions
-from compiler.backends.html.plan import INDEX, Plan, make_plan, toc_window
+from compiler.backends.html.plan import INDEX, Plan, make_plan, plan_digest, toc_window
 from compiler.backends.html.views import (Assets, Head, Nav, chapter_view, csp, description, environment, locale,
                                           page_ids, stylesheet)
 from compiler.model.book import Book
@@ -28,7 +29,7 @@ def write_site(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Path
     (folder / CSS).write_text(stylesheet(ctx.theme), encoding="utf-8")
     (folder / JS).write_text(ctx.theme.read("html/book.js"), encoding="utf-8")
     if options.search:
-        (folder / INDEX_JS).write_text(search.to_script(search.index_data(plan)), encoding="utf-8")
+        (folder / INDEX_JS).write_text(search.to_script(search.index_data(plan, Pieces(ctx, "html-search"))), encoding="utf-8")
     assets = Assets(csp=csp(book.network), search=options.search, css_href=CSS, js_href=JS,
                     index_href=INDEX_JS if options.search else None)
     base = urls.base_url(book, options)
@@ -41,8 +42,16 @@ def write_site(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Path
 
     part_of = {e.slug: g.title for g in plan.groups for e in g.entries if g.title}
     template = env.get_template("chapter.html.j2")
+    pages = Pieces(ctx, "html-page", book_digest(book, ctx.theme, "html"), theme_digest(ctx.theme),
+                   options.model_dump(mode="json"), plan_digest(plan), repr(downloads), cover, images, base,
+                   book.network, repr(assets))
     for i, chapter in enumerate(plan.chapters):
         entry = plan.entries[i]
+        if (kept := pages.get(i, chapter_digest(chapter))) is not None:   # the page as this build would write it
+            _write(folder / entry.file, kept["page"])
+            ctx.diagnostics.extend(diagnostics_of(kept["problems"]))
+            continue
+        mark = len(ctx.diagnostics)
         original = urls.original_url(book, chapter, options)
         page = PageContext(plan, entry.file, chapter, original, {h: h for h in images}, book.network)
         view = chapter_view(page, page_ids() | {chapter.slug}, part_of.get(chapter.slug), ctx, book.meta.language)
@@ -50,7 +59,9 @@ def write_site(book: Book, options: HtmlOptions, ctx: BuildContext, folder: Path
         head = Head(f"{chapter.title} · {book.meta.title}", chapter.title, description(chapter, book.meta.description),
                     canonical, "article", canonical, base + cover if base and cover else None,
                     locale(book.meta.language))
-        _write(folder / entry.file, template.render(head=head, nav=_nav(plan, i, options), chapter=view, **common))
+        page = template.render(head=head, nav=_nav(plan, i, options), chapter=view, **common)
+        _write(folder / entry.file, page)
+        pages.put({"page": page, "problems": diagnostics_json(ctx.diagnostics[mark:])}, i, chapter_digest(chapter))
 
     if base:
         _write(folder / SITEMAP, urls.sitemap(plan, base, book.meta.date))

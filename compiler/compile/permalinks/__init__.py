@@ -53,7 +53,7 @@ def book_routes(loaded, drafts: list, problems: list[Diagnostic]):
     for d in drafts:
         post = d.entry.post
         links = permalinks(post, site)
-        d.idmap = heading_aliases(d.headings, {**written_ids(d.blocks, d.slug), **d.idmap})
+        d.idmap = heading_aliases(d.headings, {**written_ids(d.blocks, d.slug, d.authored if d.blocks else []), **d.idmap})
         strong = [*filter(None, [links.canonical]), *links.others, post.rel,
                   relative(root, post.path.parent) + "/" + post.slug, *post.aliases]
         title = str(post.meta.get("title") or post.title)

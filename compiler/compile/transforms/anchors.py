@@ -51,24 +51,33 @@ _RAW_JSON = re.compile(r'\{"t": "Raw(?:Block|Inline)", "c": \["(?:html|html4|htm
 _ATTR_JSON = re.compile(r'\[\["((?:[^"\\]|\\.)+)", \[')
 
 
-def written_ids(blocks: list, slug: str) -> dict[str, str]:
+def written_ids(blocks: list, slug: str, authored: list | None = None) -> dict[str, str]:
     """Ids the author gave elements other than headings: `{#id}` attributes and raw HTML `id` or
-    `<a name>`, each mapped to its book-wide spelling `<slug>--<id>`.
-
-    The AST is searched as JSON text (one C-speed pass instead of a walk of every element); heading
-    ids are already `<slug>--…` by now, so only the author's own ids are left unscoped."""
-    text = json.dumps(blocks, ensure_ascii=False)
+    `<a name>`, each mapped to its book-wide spelling `<slug>--<id>`. `authored`: the blocks'
+    `authored_ids`, when known (kept with the post in the build cache)."""
     found: dict[str, str] = {}
-    for m in _ATTR_JSON.finditer(text):
-        ident = json.loads(f'"{m[1]}"')
-        if not ident.startswith(slug + "--"):
+    for ident, raw in authored_ids(blocks) if authored is None else authored:
+        if raw or not ident.startswith(slug + "--"):
             found.setdefault(ident, scoped(ident, slug))
+    return found
+
+
+def authored_ids(blocks: list) -> list[tuple[str, bool]]:
+    """The ids `written_ids` scopes, in its order: (id, whether it is raw HTML's).
+
+    The AST is searched as JSON text (one C-speed pass instead of a walk of every element). A
+    heading's Attr never follows `[` (its level comes first), so heading ids are not among them:
+    the list is the same before and after `assign_ids` gives headings their book-wide ids."""
+    text = json.dumps(blocks, ensure_ascii=False)
+    found: list[tuple[str, bool]] = []
+    for m in _ATTR_JSON.finditer(text):
+        found.append((json.loads(f'"{m[1]}"'), False))
     for m in _RAW_JSON.finditer(text):
         raw = json.loads(m[1])
         for tag in _TAG.finditer(raw):
             for a in _ID_ATTR.finditer(tag[2] or ""):
                 if a[2].lower() == "id" or tag[1].lower() == "a":
-                    found.setdefault(a[5], scoped(a[5], slug))
+                    found.append((a[5], True))
     return found
 
 

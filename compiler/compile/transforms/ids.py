@@ -28,24 +28,53 @@ def local_id(text: str) -> str:
     return ident or "section"
 
 
-def assign_ids(blocks: list, slug: str, taken: set[str]) -> tuple[list, dict[str, str], list[Heading]]:
-    """New blocks with book-wide heading ids, the map old id -> new id, and the outline."""
+def assign_ids(blocks, slug: str, taken: set[str]) -> tuple[list, dict[str, str], list[Heading]]:
+    """New blocks with book-wide heading ids, the map old id -> new id, and the outline.
+
+    `blocks` may also be blocks still in the build cache (compile/memos.py `Stored`): their
+    headings (`heads`) are known without loading them, and the ids are given when they are loaded."""
     idmap: dict[str, str] = {}
     outline: list[Heading] = []
-    out = [_assign(b, slug, taken, idmap, outline) for b in blocks]
-    return out, idmap, outline
+
+    def name(level: int, ident: str, text: str) -> str:
+        old = ident or local_id(text)
+        new = unique_id(f"{slug}--{old}", taken)
+        idmap.setdefault(old, new)
+        outline.append(Heading(level, text, new))
+        return new
+
+    heads = getattr(blocks, "heads", None)
+    if heads is not None:
+        for level, ident, text in heads:
+            name(level, ident, text)
+        return blocks.with_ids([h.id for h in outline]), idmap, outline
+    return [_assign(b, name) for b in blocks], idmap, outline
 
 
-def _assign(block: dict, slug, taken, idmap, outline) -> dict:
+def heading_heads(blocks: list) -> list[list]:
+    """[level, id as written, text] of each heading `assign_ids` names, in its order."""
+    found: list[list] = []
+
+    def name(level: int, ident: str, text: str) -> str:
+        found.append([level, ident, text])
+        return ident
+    for b in blocks:
+        _assign(b, name)
+    return found
+
+
+def apply_ids(blocks: list, ids: list[str]) -> list:
+    """The blocks `assign_ids` makes, given the ids it chose (in the order of `heading_heads`)."""
+    given = iter(ids)
+    return [_assign(b, lambda level, ident, text: next(given)) for b in blocks]
+
+
+def _assign(block: dict, name) -> dict:
     if block["t"] == "Div":
         attr, inner = block["c"]
-        return {"t": "Div", "c": [attr, [_assign(b, slug, taken, idmap, outline) for b in inner]]}
+        return {"t": "Div", "c": [attr, [_assign(b, name) for b in inner]]}
     if block["t"] != "Header":
         return block
     level, (ident, classes, kvs), inlines = block["c"]
-    text = " ".join(stringify(inlines).split())
-    old = ident or local_id(text)
-    new = unique_id(f"{slug}--{old}", taken)
-    idmap.setdefault(old, new)
-    outline.append(Heading(level, text, new))
+    new = name(level, ident, " ".join(stringify(inlines).split()))
     return {"t": "Header", "c": [level, [new, classes, kvs], inlines]}

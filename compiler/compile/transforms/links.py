@@ -120,6 +120,7 @@ class LinkContext:
     site_url: str | None
     network: bool
     checked: dict = field(default_factory=dict, compare=False, repr=False)   # remote image -> problem (the build's)
+    log: list | None = None   # when a list: every link and image resolved, with its answer (compile/memos.py)
 
     @property
     def page(self) -> str | None:
