@@ -48,9 +48,12 @@ class Rendered:
     problems: list[Diagnostic]
 
 
-def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = True,
+def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | str = True,
            cache: pandoc.Cache | None = None) -> Rendered:
-    """Walk each chapter's links; with `html`, render it through pandoc and finish the fragment."""
+    """Walk each chapter's links; with `html`, render it through pandoc and finish the fragment.
+    `html="raw"` (no backend of the build prints the fragments: the Typst PDF alone) renders only
+    the chapters holding raw HTML, whose links and images only the fragment shows (same problems
+    reported, fragments of the others left empty)."""
     linked: list[Linked | None] = [None] * len(drafts)
 
     def prepare(i: int) -> list:
@@ -60,7 +63,18 @@ def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = T
         linked[i] = finish_links(drafts[i], contexts[i])
         return linked[i].blocks
 
-    if html:
+    if html == "raw":   # no backend prints the fragments: render only what raw HTML may report on
+        for i in range(len(drafts)):
+            prepare(i)
+        chosen = [i for i in range(len(drafts)) if _has_raw_html(linked[i].blocks)]
+        results = [None] * len(drafts)
+        if chosen:
+            found = render_html([drafts[i] for i in chosen], say, lambda j: linked[chosen[j]].blocks, cache=cache,
+                                finish=lambda j, text: finish_html(text, drafts[chosen[j]], contexts[chosen[j]],
+                                                                   linked[chosen[j]]))
+            for i, result in zip(chosen, found):
+                results[i] = result
+    elif html:
         results = render_html(drafts, say, prepare, cache=cache,
                               finish=lambda i, text: finish_html(text, drafts[i], contexts[i], linked[i]))
     else:
@@ -85,6 +99,20 @@ def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = T
             problems += finished.problems
         fragments.append(finished.html if finished is not None else "")
     return Rendered([walked.blocks for walked in linked], fragments, dict(sorted(assets.items())), problems)
+
+
+def _has_raw_html(value) -> bool:
+    """Whether pandoc AST `value` holds a raw HTML block or inline."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("t") in ("RawBlock", "RawInline") and str(item["c"][0]).lower() == "html":
+                return True
+            stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (list, dict)))
+    return False
 
 
 def render_html(drafts: list[Draft], say, prepare, finish, cache: pandoc.Cache | None = None) -> list[pandoc.Result]:

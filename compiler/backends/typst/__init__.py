@@ -47,6 +47,7 @@ def typst_version() -> str:
 class TypstBackend:
     name = "typst"
     options_model = PdfOptions
+    uses_html = False           # its own writer over the chapters' AST (the build skips the HTML)
 
     def build(self, book: Book, options: PdfOptions, ctx: BuildContext) -> list[Path]:
         """Write `<out>/<slug>.pdf` with Typst; on failure, report it and keep any previous PDF."""
