@@ -1,32 +1,43 @@
 """A big book in chunks: Typst keeps every page of a document (and its layout caches) in memory,
 about 4 MB a page, so a book of more than SINGLE_PASS_MAX chapters is compiled CHUNK_CHAPTERS
-chapters at a time, each in its own short-lived process, and the PDFs are merged with pikepdf by
-the WeasyPrint engine's merge (compiler/backends/pdf/stitch.py).
+chapters at a time, each in its own short-lived process, two (the cores) at once, and the PDFs are
+merged with pikepdf by the WeasyPrint engine's merge (compiler/backends/pdf/stitch.py).
 
-- Chunk 0 is the front: cover, title page, colophon, contents (printed from the page numbers the
-  other chunks reported; compiled twice: once to count its pages, once with the numbers) and the
-  front-matter chapters. Each body chunk knows the arabic number of its first page and whether that
-  page is a left-hand one (`flip`: margins, running heads, recto breaks follow the book's pages).
-- Links between chunks are written as anchor URIs (`ANCHOR_URL<label>`, as the WeasyPrint chunks
-  write them) and become the named destinations Typst writes for headings at the merge (an id no
-  heading carries leads to its chapter); bookmarks and page labels are written for the whole book
-  at the merge from the same contents entries, so the outline equals the contents as in one pass.
+- The chunks do not depend on one another: each is laid out as if it began on a right-hand page,
+  without running heads or folios. Its pages are then drawn over the pages of a *skeleton*, a
+  Typst document of the body's pages holding only the running heads and folios (the template's
+  own header, fed the page's state), moved sideways where a page lands on the other side than it
+  was laid out for (the inner and outer margins differ). With `recto_chapters` a blank page goes
+  between two chunks where the next would begin on a left-hand page.
+- The front (cover, title page, colophon, contents, front-matter chapters) is a document of its
+  own, compiled once with blank page numbers beside the chunks, then again with the numbers.
+- Links, within a chunk as between chunks, are anchor URIs (`ANCHOR_URL<name>`, as the WeasyPrint
+  chunks write them) to named destinations (Typst's for headings; ours for what Typst links
+  directly), resolved at the merge; an id no heading carries leads to its chapter. Bookmarks and
+  page labels are written for the whole book from the same contents entries.
 - PDF/A and PDF/UA need one document (one structure tree): those variants compile in one pass.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler.backends.pdf.chunked import ANCHOR_URL
+from compiler.backends.pdf.chunked import ANCHOR_URL, usable_cores
+from compiler.backends.pdf.options import page_margins
 from compiler.backends.pdf.outline import toc_tree
 from compiler.backends.typst.document import Composer, Source
+from compiler.backends.typst.writer import string
+from compiler.model.book import shorten
 
 # Chapters per chunk, and the most a book may have to compile in one pass (measured: 300
 # generated posts in one pass peak at 1.2 GB in Typst). CHAPBOOK_TYPST_CHUNK sets both (tests use it).
 CHUNK_CHAPTERS = int(os.environ.get("CHAPBOOK_TYPST_CHUNK", "120"))
 SINGLE_PASS_MAX = int(os.environ.get("CHAPBOOK_TYPST_CHUNK", "200"))
+POINTS_PER_MM = 72 / 25.4
 
 
 def wants_chunks(composer: Composer) -> bool:
@@ -64,98 +75,207 @@ def _roman(n: int) -> str:
     return out
 
 
-def compile_chunked(composer: Composer, compile_source, target: Path, work: Path) -> dict:
-    """Compile the book chunk by chunk and merge; `compile_source(source, pdf_path)` runs Typst and
-    returns its result dict (errors stop everything). Returns the result (warnings, cpu, memory)."""
-    import pikepdf
+@dataclass
+class Chunk:
+    """A compiled chunk: its pages, which of them are blank, the page of each heading label."""
+    path: Path
+    pages: int = 0
+    blank: list[bool] = field(default_factory=list)
+    heads: dict[str, int] = field(default_factory=dict)
+
+
+def compile_chunked(composer: Composer, compile_source, target: Path, work: Path, jobs: int | None = None) -> dict:
+    """Compile the book in chunks (`jobs` at once) and merge; `compile_source(source, pdf_path)` runs
+    Typst and returns its result dict (errors stop everything). Returns the result (warnings, cpu,
+    memory)."""
     from compiler.backends.pdf.stitch import FinalPage, Outline, stitch
 
     front_items = composer.front()
     body_groups = groups(composer.body())
-    entries = composer.entries
     labels = composer.labels
-    front_ids = _ids(composer, front_items)
-    group_ids = [_ids(composer, g) for g in body_groups]
-    local = lambda ids: {labels.get(i) for i in ids if labels.get(i)}   # noqa: E731
+    local = lambda items: {labels.get(i) for i in _ids(composer, items) if labels.get(i)}   # noqa: E731
     digits = len(str(4 * len(composer.book.chapters) + 10))
-    total = {"warnings": [], "cpu": 0.0, "maxrss_kb": 0}
+    recto = composer.options.recto_chapters
+    total = {"warnings": [], "placed_warnings": [], "cpu": 0.0, "maxrss_kb": 0}
+    writing = threading.Lock()                  # the composer writes one source at a time
 
-    def run(source: Source, path: Path) -> dict[str, int]:
-        """Compile; the page index of each heading label (Typst's named destinations), and "" -> pages."""
+    def run(make_source, path: Path, index: int) -> tuple[dict, Chunk | None]:
+        with writing:
+            source = make_source()
         result = compile_source(source, path)
+        if result.get("error") or result.get("errors"):
+            return result, None
+        return result, _prepare(path, index)
+
+    def add(result: dict) -> None:
         total["warnings"] += result.get("warnings", [])
-        total.setdefault("placed_warnings", []).extend(result.get("placed_warnings", []))
+        total["placed_warnings"] += result.get("placed_warnings", [])
         total["cpu"] += result.get("cpu", 0.0)
         total["maxrss_kb"] = max(total["maxrss_kb"], result.get("maxrss_kb", 0))
-        if result.get("error") or result.get("errors"):
-            raise ChunkFailed(result)
-        with pikepdf.open(path) as pdf:
-            index = {page.objgen: i for i, page in enumerate(pdf.pages)}
-            names = pdf.Root.get("/Names")
-            found = {"": len(pdf.pages)}
-            if names is not None and "/Dests" in names:
-                for name, dest in pikepdf.NameTree(names.Dests).items():
-                    if isinstance(dest, pikepdf.Array) and len(dest) and dest[0].objgen in index:
-                        found[name] = index[dest[0].objgen]
-        return found
 
-    def front_source(numbers: dict[str, str]) -> Source:
-        contents = [(e, numbers.get(e.id, "0" * digits)) for e in entries]
-        return composer.source(front_items, contents, body_start=None, local=local(front_ids))
+    def front_source(numbers: dict[str, str]):
+        contents = [(e, numbers.get(e.id, "0" * digits)) for e in composer.entries]
+        return lambda: composer.source(front_items, contents, body_start=None, local=local(front_items))
+
+    def body_source(items: list):
+        return lambda: composer.source(items, None, furniture=False, body_start=1,
+                                       extra="\n#let cb-config = cb-config + (flip: 0)", local=local(items),
+                                       after_show="\n#set page(header: none)")    # heads and folios: the skeleton's
 
     front_pdf = work / "chunk-0.pdf"
-    try:
-        front_found = run(front_source({}), front_pdf)
-        front_pages = front_found.pop("")
-        for attempt in range(2):
-            offset, arabic, chunk_pdfs, counts = front_pages, 1, [], []
-            pages: dict[str, int] = {}           # label -> page index in the merged PDF
-            for index, (items, ids) in enumerate(zip(body_groups, group_ids), 1):
-                flip = offset % 2                                  # the chunk starts on a left-hand page
-                blank = bool(flip and composer.options.recto_chapters)    # then a blank page first
-                extra = f"\n#let cb-config = cb-config + (flip: {flip})"
-                source = composer.source(items, None, furniture=False, body_start=arabic + blank, extra=extra,
-                                         local=local(ids), blank_first=blank)
-                path = work / f"chunk-{index}.pdf"
-                found = run(source, path)
-                count = found.pop("")
-                pages.update({name: offset + page for name, page in found.items()})
-                chunk_pdfs.append(path)
-                counts.append(count)
-                offset += count
-                arabic += count
-            new_found = run(front_source(_numbers(composer, pages | front_found, front_pages)), front_pdf)
-            new_front = new_found.pop("")
-            if new_front % 2 == front_pages % 2 or attempt:
-                break
-            front_pages, front_found = new_front, new_found     # the parity of every body page changed: again
-        plan = [FinalPage((0, i)) for i in range(new_front)]
-        plan += [FinalPage((s, i)) for s, count in enumerate(counts, 1) for i in range(count)]
+    jobs = max(1, min(jobs or usable_cores(), len(body_groups) + 1))
+    with ThreadPoolExecutor(jobs) as pool:
+        futures = [pool.submit(run, front_source({}), front_pdf, 0)]
+        futures += [pool.submit(run, body_source(items), work / f"chunk-{i}.pdf", i)
+                    for i, items in enumerate(body_groups, 1)]
+        outcomes = []
+        for future in futures:
+            result, chunk = future.result()
+            add(result)
+            if chunk is None:
+                for other in futures:
+                    other.cancel()
+                return {**result, "placed_warnings": total["placed_warnings"]}
+            outcomes.append(chunk)
+    front, chunks = outcomes[0], outcomes[1:]
+    for _ in range(3):        # the contents with their numbers, until the front keeps its length
+        layout = _Layout(front.pages, [c.pages for c in chunks], recto)
+        result, new_front = run(front_source(_numbers(composer, front, chunks, layout)), front_pdf, 0)
+        add(result)
+        if new_front is None:
+            return {**result, "placed_warnings": total["placed_warnings"]}
+        settled, front = new_front.pages == front.pages, new_front
+        if settled:
+            break
+    layout = _Layout(front.pages, [c.pages for c in chunks], recto)
+    skeleton_pdf = work / "skeleton.pdf"
+    result, skeleton = run(lambda: _skeleton(composer, chunks, layout), skeleton_pdf, -1)
+    add(result)
+    if skeleton is None:
+        return {**result, "placed_warnings": total["placed_warnings"]}
 
-        def outline(nodes):
-            return [Outline(" ".join(n["entry"].text.split()), labels.get(n["entry"].id), outline(n["children"]))
-                    for n in nodes]
+    margins = page_margins(composer.options)
+    shift = (margins["outer"] - margins["inner"]) * POINTS_PER_MM     # a right-hand page laid out, shown on the left
+    plan = [FinalPage((0, i)) for i in range(front.pages)] + [FinalPage(None)] * (layout.body_start - front.pages)
+    for g in range(layout.body_start, layout.total):
+        where = layout.at.get(g)
+        if where is None:
+            plan.append(FinalPage((1, g - layout.body_start)))
+            continue
+        c, j = where
+        dx = 0.0 if (g - j) % 2 == 0 else (shift if j % 2 == 0 else -shift)
+        plan.append(FinalPage((1, g - layout.body_start), (c, j), dx))
 
-        owner = composer.book.chapter_of()
-        aliases = {labels.get(i): labels.get(slug) for i, slug in owner.items() if labels.get(i) and labels.get(slug)}
-        stitch(target, [front_pdf, *chunk_pdfs], [], plan, outline(toc_tree(entries)), new_front, aliases,
-               {"/Creator": "Typst (Chapbook, in chunks)"})
-    except ChunkFailed as exc:
-        failed = exc.args[0]
-        return {**failed, "placed_warnings": total.get("placed_warnings", [])}
+    def outline(nodes):
+        return [Outline(" ".join(n["entry"].text.split()), labels.get(n["entry"].id), outline(n["children"]))
+                for n in nodes]
+
+    owner = composer.book.chapter_of()
+    aliases = {labels.get(i): labels.get(slug) for i, slug in owner.items() if labels.get(i) and labels.get(slug)}
+    stitch(target, [front_pdf, skeleton_pdf], [c.path for c in chunks], plan, outline(toc_tree(composer.entries)),
+           layout.body_start, aliases, {"/Creator": "Typst (Chapbook, in chunks)"})
     return total
 
 
-def _numbers(composer: Composer, pages: dict[str, int], front_pages: int) -> dict[str, str]:
+class _Layout:
+    """Where the chunks' pages go in the book: after the front (and a blank page, when the body must
+    begin on a right-hand page), each chunk after the last, a blank page between two where needed."""
+
+    def __init__(self, front_pages: int, chunk_pages: list[int], recto: bool):
+        page = front_pages + (1 if recto and front_pages % 2 else 0)
+        self.body_start = page
+        self.starts: list[int] = []
+        self.at: dict[int, tuple[int, int]] = {}        # book page -> (chunk, page in it)
+        for c, count in enumerate(chunk_pages):
+            if recto and page % 2:
+                page += 1
+            self.starts.append(page)
+            self.at.update({page + j: (c, j) for j in range(count)})
+            page += count
+        self.total = page
+
+
+def _numbers(composer: Composer, front: Chunk, chunks: list[Chunk], layout: _Layout) -> dict[str, str]:
     """Each contents entry's printed number: roman in the front, arabic from the body's first page."""
-    labels = composer.labels
+    pages = dict(front.heads)
+    for chunk, start in zip(chunks, layout.starts):
+        pages.update({name: start + page for name, page in chunk.heads.items()})
     out = {}
     for e in composer.entries:
-        page = pages.get(labels.get(e.id))
+        page = pages.get(composer.labels.get(e.id))
         if page is not None:
-            out[e.id] = _roman(page + 1) if e.front else str(page - front_pages + 1)
+            out[e.id] = _roman(page + 1) if e.front else str(page - layout.body_start + 1)
     return out
 
 
-class ChunkFailed(Exception):
-    """A chunk did not compile; its result says why."""
+def _skeleton(composer: Composer, chunks: list[Chunk], layout: _Layout) -> Source:
+    """The body's pages with their running heads and folios only: the template's own header, told
+    for each page whether it is silent (an opening, a blank page) and the running head of its recto."""
+    running: dict[str, str] = {}
+    for kind, item, _ in composer.body():
+        thing = item[0] if kind == "part" else item
+        label = composer.labels.get(thing.slug)
+        if label:
+            running[label] = shorten(thing.title, composer.fit)
+    openings = [{page: name for name, page in chunk.heads.items() if name in running} for chunk in chunks]
+    lines = [composer.config + f"\n#let cb-config = cb-config + (flip: {layout.body_start % 2})", composer.template,
+             "#show: cb-book.with(cb-config)", '#set page(numbering: "1")\n#counter(page).update(1)']
+    current = None
+    for g in range(layout.body_start, layout.total):
+        where = layout.at.get(g)
+        silent = where is None
+        if where is not None:
+            c, j = where
+            if j in openings[c]:
+                current, silent = running[openings[c][j]], True
+            silent = silent or chunks[c].blank[j]
+        if g > layout.body_start:
+            lines.append(f"#box()#cb-silent.update({'true' if silent else 'false'})"   # box: the update is on the page
+                         f"#cb-running.update({string(current) if current is not None else 'none'})#pagebreak()")
+    return Source("\n".join(lines) + "\n", [])
+
+
+def _prepare(path: Path, index: int) -> Chunk:
+    """Read a compiled chunk (pages, blank pages, heading pages) and turn the links Typst points
+    straight at a page into anchor URIs to named destinations, as links between chunks are: the
+    merge draws the chunk's pages over other pages, where only names lead anywhere."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name, String
+
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        page_of = {page.objgen: i for i, page in enumerate(pdf.pages)}
+        chunk = Chunk(path, len(pdf.pages), [_blank(page) for page in pdf.pages])
+        if "/Names" not in pdf.Root:
+            pdf.Root.Names = Dictionary()
+        if "/Dests" not in pdf.Root.Names:
+            pdf.Root.Names.Dests = pdf.make_indirect(Dictionary(Names=Array()))
+        tree = pikepdf.NameTree(pdf.Root.Names.Dests)
+        for name, dest in tree.items():
+            if isinstance(dest, Array) and len(dest) and dest[0].objgen in page_of:
+                chunk.heads[name] = page_of[dest[0].objgen]
+        made = 0
+        for page in pdf.pages:
+            for annot in page.obj.get("/Annots") or []:
+                dest, action = annot.get("/Dest"), annot.get("/A")
+                if dest is None and action is not None and action.get("/S") == Name.GoTo:
+                    dest = action.get("/D")
+                if not isinstance(dest, Array) or not len(dest) or dest[0].objgen not in page_of:
+                    continue                                    # a URI, or a name (kept by the merge)
+                made += 1
+                name = f"cb-{index}-{made}"
+                tree[name] = dest
+                if "/Dest" in annot:
+                    del annot["/Dest"]
+                annot.A = Dictionary(S=Name.URI, URI=String(ANCHOR_URL + name))
+        if made:
+            pdf.save(path)
+    return chunk
+
+
+def _blank(page) -> bool:
+    contents = page.obj.get("/Contents")
+    if contents is None:
+        return True
+    import pikepdf
+    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    return all(not stream.read_bytes().strip() for stream in streams)
