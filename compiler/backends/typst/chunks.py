@@ -35,7 +35,7 @@ from compiler.model.book import shorten
 
 # Chapters per chunk, and the most a book may have to compile in one pass (measured: 300
 # generated posts in one pass peak at 1.2 GB in Typst). CHAPBOOK_TYPST_CHUNK sets both (tests use it).
-CHUNK_CHAPTERS = int(os.environ.get("CHAPBOOK_TYPST_CHUNK", "120"))
+CHUNK_CHAPTERS = int(os.environ.get("CHAPBOOK_TYPST_CHUNK", "100"))
 SINGLE_PASS_MAX = int(os.environ.get("CHAPBOOK_TYPST_CHUNK", "200"))
 POINTS_PER_MM = 72 / 25.4
 
@@ -45,12 +45,17 @@ def wants_chunks(composer: Composer) -> bool:
     return composer.options.variant == "none" and len(book.chapters) + len(book.back) > SINGLE_PASS_MAX
 
 
-def groups(items: list) -> list[list]:
-    """Body items in runs of at most CHUNK_CHAPTERS chapters (a part page stays with its first chapter)."""
+def groups(items: list, jobs: int = 1) -> list[list]:
+    """Body items in runs of at most CHUNK_CHAPTERS chapters, as even as can be, in a multiple of
+    `jobs` runs (so that the processes finish together); a part page stays with its first chapter."""
+    chapters = sum(1 for item in items if item[0] != "part")
+    runs = -(-chapters // CHUNK_CHAPTERS)
+    runs = -(-runs // jobs) * jobs
+    size = max(1, -(-chapters // runs))
     out: list[list] = [[]]
     count = 0
     for item in items:
-        if count >= CHUNK_CHAPTERS and out[-1][-1][0] != "part":
+        if count >= size and out[-1][-1][0] != "part":
             out.append([])
             count = 0
         out[-1].append(item)
@@ -90,8 +95,9 @@ def compile_chunked(composer: Composer, compile_source, target: Path, work: Path
     memory)."""
     from compiler.backends.pdf.stitch import FinalPage, Outline, stitch
 
+    jobs = max(1, jobs or usable_cores())
     front_items = composer.front()
-    body_groups = groups(composer.body())
+    body_groups = groups(composer.body(), jobs)
     labels = composer.labels
     local = lambda items: {labels.get(i) for i in _ids(composer, items) if labels.get(i)}   # noqa: E731
     digits = len(str(4 * len(composer.book.chapters) + 10))
@@ -122,13 +128,10 @@ def compile_chunked(composer: Composer, compile_source, target: Path, work: Path
                                        extra="\n#let cb-config = cb-config + (flip: 0)", local=local(items),
                                        after_show="\n#set page(header: none)")    # heads and folios: the skeleton's
 
-    front_pdf = work / "chunk-0.pdf"
-    jobs = max(1, min(jobs or usable_cores(), len(body_groups) + 1))
-    with ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(run, front_source({}), front_pdf, 0)]
-        futures += [pool.submit(run, body_source(items), work / f"chunk-{i}.pdf", i)
-                    for i, items in enumerate(body_groups, 1)]
-        outcomes = []
+    def all_of(pool, tasks) -> list[Chunk] | dict:
+        """Run the tasks (make_source, pdf, index) on the pool; their chunks, or the first failure."""
+        futures = [pool.submit(run, *task) for task in tasks]
+        done = []
         for future in futures:
             result, chunk = future.result()
             add(result)
@@ -136,23 +139,31 @@ def compile_chunked(composer: Composer, compile_source, target: Path, work: Path
                 for other in futures:
                     other.cancel()
                 return {**result, "placed_warnings": total["placed_warnings"]}
-            outcomes.append(chunk)
-    front, chunks = outcomes[0], outcomes[1:]
-    for _ in range(3):        # the contents with their numbers, until the front keeps its length
-        layout = _Layout(front.pages, [c.pages for c in chunks], recto)
-        result, new_front = run(front_source(_numbers(composer, front, chunks, layout)), front_pdf, 0)
-        add(result)
-        if new_front is None:
-            return {**result, "placed_warnings": total["placed_warnings"]}
-        settled, front = new_front.pages == front.pages, new_front
-        if settled:
-            break
-    layout = _Layout(front.pages, [c.pages for c in chunks], recto)
-    skeleton_pdf = work / "skeleton.pdf"
-    result, skeleton = run(lambda: _skeleton(composer, chunks, layout), skeleton_pdf, -1)
-    add(result)
-    if skeleton is None:
-        return {**result, "placed_warnings": total["placed_warnings"]}
+            done.append(chunk)
+        return done
+
+    front_pdf, skeleton_pdf = work / "chunk-0.pdf", work / "skeleton.pdf"
+    with ThreadPoolExecutor(jobs) as pool:
+        # the longest first; the front (a few pages) last
+        done = all_of(pool, [(body_source(items), work / f"chunk-{i}.pdf", i) for i, items in enumerate(body_groups, 1)]
+                      + [(front_source({}), front_pdf, 0)])
+        if isinstance(done, dict):
+            return done
+        *chunks, front = done
+        for _ in range(3):    # the contents with their numbers and the skeleton, until the front keeps its length
+            layout = _Layout(front.pages, [c.pages for c in chunks], recto)
+            done = all_of(pool, [(front_source(_numbers(composer, front, chunks, layout)), front_pdf, 0),
+                                 ((lambda layout=layout: _skeleton(composer, chunks, layout)), skeleton_pdf, -1)])
+            if isinstance(done, dict):
+                return done
+            settled, front = done[0].pages == front.pages, done[0]
+            if settled:
+                break
+        else:
+            layout = _Layout(front.pages, [c.pages for c in chunks], recto)   # a front that never settles
+            done = all_of(pool, [((lambda: _skeleton(composer, chunks, layout)), skeleton_pdf, -1)])
+            if isinstance(done, dict):
+                return done
 
     margins = page_margins(composer.options)
     shift = (margins["outer"] - margins["inner"]) * POINTS_PER_MM     # a right-hand page laid out, shown on the left
