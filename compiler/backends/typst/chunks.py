@@ -21,7 +21,6 @@ merged with pikepdf by the WeasyPrint engine's merge (compiler/backends/pdf/stit
 from __future__ import annotations
 
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,12 +102,8 @@ def compile_chunked(composer: Composer, compile_source, target: Path, work: Path
     digits = len(str(4 * len(composer.book.chapters) + 10))
     recto = composer.options.recto_chapters
     total = {"warnings": [], "placed_warnings": [], "cpu": 0.0, "maxrss_kb": 0}
-    writing = threading.Lock()                  # the composer writes one source at a time
-
-    def run(make_source, path: Path, index: int) -> tuple[dict, Chunk | None]:
-        with writing:
-            source = make_source()
-        result = compile_source(source, path)
+    def run(source_future, path: Path, index: int) -> tuple[dict, Chunk | None]:
+        result = compile_source(source_future.result(), path)
         if result.get("error") or result.get("errors"):
             return result, None
         return result, _prepare(path, index)
@@ -129,8 +124,12 @@ def compile_chunked(composer: Composer, compile_source, target: Path, work: Path
                                        after_show="\n#set page(header: none)")    # heads and folios: the skeleton's
 
     def all_of(pool, tasks) -> list[Chunk] | dict:
-        """Run the tasks (make_source, pdf, index) on the pool; their chunks, or the first failure."""
-        futures = [pool.submit(run, *task) for task in tasks]
+        """Run the tasks (make_source, pdf, index) on the pool; their chunks, or the first failure.
+        One thread writes the sources, in order (labels are numbered as they are written: the same
+        numbers every time), ahead of the processes compiling them."""
+        with ThreadPoolExecutor(1) as writer:
+            sources = [writer.submit(make) for make, _, _ in tasks]
+            futures = [pool.submit(run, source, path, index) for source, (_, path, index) in zip(sources, tasks)]
         done = []
         for future in futures:
             result, chunk = future.result()
