@@ -232,3 +232,21 @@ def test_images_cover_and_bomb(tmp_path):
     assert "a bomb" in pdf_text(typ)                                 # its alt text instead
     first = pypdf.PdfReader(typ).pages[0]
     assert "/XObject" in first["/Resources"]                          # the cover image is page 1
+
+
+def test_typst_only_build_reports_what_raw_html_points_at(tmp_path):
+    """A Typst-only build renders only the chapters holding raw HTML (nothing prints the HTML),
+    and still reports what their links and images point at, as a build with HTML does."""
+    manifest = make_book(tmp_path, {
+        "a.md": post("One", 'Raw: <a href="missing.md">gone</a> and <img src="nowhere.png" alt="x">.\n'),
+        "b.md": post("Two", "Plain text, a [link](a.md) and a [broken one](absent.md).\n")})
+
+    def found(*args: str) -> set:
+        result = run_cli("build", str(manifest), "--json", "--force", "-o", str(tmp_path / "out"), *args)
+        return {(d["code"], d["path"], d["line"]) for d in json.loads(result.stdout)
+                if d["severity"] != "info" and d["code"] < "CB200"}      # the compile's, not a backend's
+
+    typst_only = found("-f", "pdf", "--pdf-engine", "typst")
+    with_html = found("-f", "html")
+    assert typst_only == with_html
+    assert {path for _, path, _ in typst_only} >= {"a.md", "b.md"}, typst_only
