@@ -51,6 +51,7 @@ def load(manifest: Path, ignore: list[str] | tuple[str, ...] = ()) -> LoadedMani
     return replace(loaded, policy=loaded.policy.with_ignored([c.strip() for c in ignore])) if ignore else loaded
 
 
+<<<<<<< HEAD
 def compile(loaded: LoadedManifest, render: bool = True, progress: Callable[[str], None] | None = None,
             cache=None) -> tuple[Book, list[Diagnostic]]:
     """The book and its problems; `cache`: a `compiler.compile.pandoc.Cache` (imported here, not at
@@ -59,7 +60,25 @@ def compile(loaded: LoadedManifest, render: bool = True, progress: Callable[[str
     from compiler.load.yamlsafe import remembered
     with remembered(getattr(cache, "memo", None)):   # posts' front matter kept in the build cache too
         book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
+=======
+def compile(loaded: LoadedManifest, render: bool | str = True, progress: Callable[[str], None] | None = None,
+            cache: assemble.pandoc.Cache | None = None) -> tuple[Book, list[Diagnostic]]:
+    book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
+>>>>>>> typst
     return book, loaded.policy.apply(problems)
+
+
+def html_needed(loaded: LoadedManifest, plan: Plan) -> bool | str:
+    """`render` for `compile`: True when a backend of the plan prints the chapters' HTML fragments,
+    else "raw" (only chapters with raw HTML are rendered, for the problems their links report).
+    A backend says so with `uses_html` (a bool, or a function of its options; default True)."""
+    for name, backend in plan.backends.items():
+        uses = getattr(backend, "uses_html", True)
+        if callable(uses):
+            uses = uses(backend_options(loaded, name, backend))
+        if uses:
+            return True
+    return "raw"
 
 
 def with_pdf_engine(loaded: LoadedManifest, engine: str | None) -> LoadedManifest:

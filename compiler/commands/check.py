@@ -27,7 +27,7 @@ def load_for(manifest: Path | None, ignore: list[str] | None = None):
     return run.load(find_manifest(manifest), ignored_codes(ignore))
 
 
-def compile_for(loaded, render: bool = True, cache=None):
+def compile_for(loaded, render: bool | str = True, cache=None):
     """Compile, with progress on a terminal: (book, diagnostics); `cache`: pandoc's answers (compiler.build.cache)."""
     if terminal.verbosity >= 1:
         err.print(f"[bold]Compiling[/] {escape(loaded.manifest.title)} ({escape(str(loaded.path))})")

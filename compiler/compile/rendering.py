@@ -9,6 +9,7 @@ the thread receiving pandoc's answer finishes the fragment. Each step returns it
 from __future__ import annotations
 
 import html as htmlmod
+import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -48,9 +49,12 @@ class Rendered:
     problems: list[Diagnostic]
 
 
-def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = True,
+def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | str = True,
            cache: pandoc.Cache | None = None) -> Rendered:
     """Walk each chapter's links; with `html`, render it through pandoc and finish the fragment.
+    `html="raw"` (no backend of the build prints the fragments: the Typst PDF alone) renders only
+    the chapters holding raw HTML, whose links and images only the fragment shows (same problems
+    reported, fragments of the others left empty).
     With the build cache's memo (`cache.memo`), a chapter stored under its key whose links and
     images still resolve as they did is not done again (compile/memos.py)."""
     memo = getattr(cache, "memo", None)
@@ -86,7 +90,7 @@ def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool = T
                     dict(sorted(assets.items())), problems)
 
 
-def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool, cache) -> list[dict]:
+def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | str, cache) -> list[dict]:
     """Each chapter's links walk and, with `html`, its fragment: memo values (compile/memos.py)."""
     linked: list[Linked | None] = [None] * len(drafts)
 
@@ -97,7 +101,18 @@ def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool, c
         linked[i] = finish_links(drafts[i], contexts[i])
         return linked[i].blocks
 
-    if html and drafts:
+    if html == "raw":   # no backend prints the fragments: render only what raw HTML may report on
+        for i in range(len(drafts)):
+            prepare(i)
+        chosen = [i for i in range(len(drafts)) if _has_raw_html(linked[i].blocks)]
+        results = [None] * len(drafts)
+        if chosen:
+            found = render_html([drafts[i] for i in chosen], say, lambda j: linked[chosen[j]].blocks, cache=cache,
+                                finish=lambda j, text: finish_html(text, drafts[chosen[j]], contexts[chosen[j]],
+                                                                   linked[chosen[j]]))
+            for i, result in zip(chosen, found):
+                results[i] = result
+    elif html and drafts:
         results = render_html(drafts, say, prepare, cache=cache,
                               finish=lambda i, text: finish_html(text, drafts[i], contexts[i], linked[i]))
     else:
@@ -120,6 +135,23 @@ def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool, c
         values.append(memos.chapter_value(walked.blocks, finished.html if finished is not None else None, assets,
                                           problems, []))
     return values
+
+
+def _has_raw_html(value) -> bool:
+    """Whether pandoc AST `value` holds a raw HTML block or inline."""
+    dumped = json.dumps(value)          # in C: most chapters hold no raw element at all
+    if '"RawBlock"' not in dumped and '"RawInline"' not in dumped:
+        return False
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("t") in ("RawBlock", "RawInline") and str(item["c"][0]).lower() == "html":
+                return True
+            stack.extend(v for v in item.values() if isinstance(v, (list, dict)))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, (list, dict)))
+    return False
 
 
 def render_html(drafts: list[Draft], say, prepare, finish, cache: pandoc.Cache | None = None) -> list[pandoc.Result]:

@@ -42,6 +42,11 @@ class PdfBackend:
     name = "pdf"
     options_model = PdfOptions
 
+    @staticmethod
+    def uses_html(options: PdfOptions) -> bool:
+        """WeasyPrint prints the chapters' HTML fragments; another engine has its own writer."""
+        return options.engine == "weasyprint"
+
     def build(self, book: Book, options: PdfOptions, ctx: BuildContext) -> list[Path]:
         """Write `<out>/<slug>.pdf` (`out` is the build's staging folder); a failed render is reported
         as an error, so the build publishes nothing and any previous PDF stays."""

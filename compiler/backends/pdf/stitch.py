@@ -37,18 +37,21 @@ class Outline:
 
 
 def stitch(target: Path, segment_files: list[Path], chunk_files: list[Path], plan: list[FinalPage],
-           outline: list[Outline], body_start: int | None) -> int:
-    """Write the book to `target`; returns its number of pages."""
+           outline: list[Outline], body_start: int | None, aliases: dict[str, str] | None = None,
+           info: dict[str, str] | None = None) -> int:
+    """Write the book to `target`; returns its number of pages. `aliases`: destination names that
+    lead where another name leads when no page carries them; `info`: document information entries
+    set over the first segment's."""
     segments = [pikepdf.open(f) for f in segment_files]
     chunks = [pikepdf.open(f) for f in chunk_files]
     try:
-        return _stitch(target, segments, chunks, plan, outline, body_start)
+        return _stitch(target, segments, chunks, plan, outline, body_start, aliases or {}, info or {})
     finally:
         for pdf in segments + chunks:
             pdf.close()
 
 
-def _stitch(target, segments, chunks, plan, outline, body_start) -> int:
+def _stitch(target, segments, chunks, plan, outline, body_start, aliases, info) -> int:
     first = segments[0]
     final = pikepdf.new()
     for key in ("/Lang", "/Metadata", "/OutputIntents", "/MarkInfo", "/ViewerPreferences"):
@@ -56,6 +59,10 @@ def _stitch(target, segments, chunks, plan, outline, body_start) -> int:
             final.Root[key] = _copy(final, first, first.Root[key])
     if "/Info" in first.trailer:
         final.trailer.Info = _copy(final, first, first.trailer.Info)
+    if info and "/Info" not in final.trailer:
+        final.trailer.Info = final.make_indirect(Dictionary())
+    for key, value in info.items():
+        final.trailer.Info[key] = String(value)
     box = first.pages[0].mediabox
     dests: dict[str, Array] = {}
     chunk_page_of: dict[tuple[int, tuple[int, int]], int] = {}      # (chunk, objgen) -> final index
@@ -72,19 +79,23 @@ def _stitch(target, segments, chunks, plan, outline, body_start) -> int:
             chunk_page_of[(c, source.obj.objgen)] = index
             dx_of[index] = page.dx
             _draw_over(final, final.pages[index], source, page.dx)
+    pages = [page.obj for page in final.pages]       # (indexing final.pages walks the page tree)
     # destinations: the chunks' (moved with their pages), then the skeleton's for the rest
     for c, pdf in enumerate(chunks):
         for name, dest in _named_dests(pdf):
             page = chunk_page_of.get((c, dest[0].objgen)) if len(dest) >= 4 else None
             if page is not None and name not in dests:
-                dests[name] = _xyz(final, page, float(dest[2]) + dx_of.get(page, 0.0), float(dest[3]))
+                dests[name] = _xyz(pages, page, float(dest[2]) + dx_of.get(page, 0.0), float(dest[3]))
     seg_page_of = {(p.skeleton[0], p.skeleton[1]): i for i, p in enumerate(plan) if p.skeleton is not None}
     seg_objgen = {(s, pdf.pages[i].obj.objgen): (s, i) for s, pdf in enumerate(segments) for i in range(len(pdf.pages))}
     for s, pdf in enumerate(segments):
         for name, dest in _named_dests(pdf):
             key = seg_objgen.get((s, dest[0].objgen)) if len(dest) >= 4 else None
             if key is not None and name not in dests and key in seg_page_of:
-                dests[name] = _xyz(final, seg_page_of[key], float(dest[2]), float(dest[3]))
+                dests[name] = _xyz(pages, seg_page_of[key], float(dest[2]), float(dest[3]))
+    for name, other in aliases.items():
+        if name not in dests and other in dests:
+            dests[name] = dests[other]
     # links: anchor URIs -> the merged destination; unknown ones are removed (never a dead link)
     for page in final.pages:
         if "/Annots" not in page.obj:
@@ -166,8 +177,8 @@ def _named_dests(pdf: pikepdf.Pdf):
     return [(name, dest) for name, dest in tree.items() if isinstance(dest, Array)]
 
 
-def _xyz(final: pikepdf.Pdf, index: int, x: float, y: float) -> Array:
-    return Array([final.pages[index].obj, Name.XYZ, round(x, 2), round(y, 2), 0])
+def _xyz(pages: list, index: int, x: float, y: float) -> Array:
+    return Array([pages[index], Name.XYZ, round(x, 2), round(y, 2), 0])
 
 
 def _outline_items(nodes: list[Outline], dests: dict[str, Array]) -> list[pikepdf.OutlineItem]:

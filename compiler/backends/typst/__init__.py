@@ -47,6 +47,7 @@ def typst_version() -> str:
 class TypstBackend:
     name = "typst"
     options_model = PdfOptions
+    uses_html = False           # its own writer over the chapters' AST (the build skips the HTML)
 
     def build(self, book: Book, options: PdfOptions, ctx: BuildContext) -> list[Path]:
         """Write `<out>/<slug>.pdf` with Typst; on failure, report it and keep any previous PDF."""
@@ -63,7 +64,7 @@ class TypstBackend:
             timestamp = int(book.meta.modified.timestamp())
 
             def compile_source(source: Source, pdf: Path) -> dict:
-                source_file = work / "book.typ"           # outside the root: the document cannot read it
+                source_file = work / f"{pdf.stem}.typ"     # outside the root: the document cannot read it
                 source_file.write_text(source.text, encoding="utf-8")
                 timeout = options.timeout or default_timeout(len(source.text))
                 result = run_typst({"source": str(source_file), "target": str(pdf), "root": str(root),
@@ -77,7 +78,7 @@ class TypstBackend:
 
             with atomic_path(target) as tmp:
                 if wants_chunks(composer):
-                    result = compile_chunked(composer, compile_source, tmp, work)
+                    result = compile_chunked(composer, compile_source, tmp, work, options.jobs)
                     source = None
                 else:
                     source = composer.source(composer.front() + composer.body(), contents="outline")

@@ -12,7 +12,7 @@ from compiler import __version__
 from compiler.backends.pdf.document import running_chars
 from compiler.backends.pdf.options import PdfOptions, font_points, page_margins, page_size_mm
 from compiler.backends.pdf.outline import toc_entries
-from compiler.backends.typst.writer import ChapterWriter, HeadingPlan, Labels, lang_args, string, text
+from compiler.backends.typst.writer import ANCHOR_URL, ChapterWriter, HeadingPlan, Labels, lang_args, string, text
 from compiler.load.theme import Theme
 from compiler.model.book import Book, Chapter, shorten
 from compiler.support.locales import long_date, words
@@ -84,17 +84,16 @@ class Composer:
         return items + [("back", ch, 1) for ch in self.book.back]
 
     def source(self, items: list, contents: str | list | None, furniture: bool = True, body_start: int | None = 1,
-               extra: str = "", local: set[str] | None = None, blank_first: bool = False) -> Source:
+               extra: str = "", local: set[str] | None = None, after_show: str = "") -> Source:
         """Typst for `items`. `contents`: "outline" (Typst's own), a list of (entry, page) printed as
         given, or None. `body_start`: the arabic number of the first body page (None: no body here).
-        `local`: the labels placed in this source (others are linked as `chapbook-internal:` URIs)."""
+        `local`: the labels placed in this source (others are linked as anchor URIs, resolved at the merge);
+        `after_show`: markup after the template's show rule (set rules over the template's)."""
         labels = self.labels
         labels.placed, labels.linked, labels.local = set(), set(), local
         chunks: list[tuple[str, str | None]] = [(self.config + extra + "\n" + self.template, None)]
         add = lambda markup, source=None: chunks.append((markup, source))    # noqa: E731
-        add("#show: cb-book.with(cb-config)")
-        if blank_first:
-            add("#box()\n#pagebreak()")
+        add("#show: cb-book.with(cb-config)" + after_show)
         if furniture:
             if self.options.cover:
                 add("#cb-cover(cb-config)")
@@ -126,7 +125,7 @@ class Composer:
     def _toc_line(self, entry, page: str) -> str:
         label = self.labels.get(entry.id)
         return (f"(level: {entry.level}, kind: \"{entry.kind}\", title: [{text(entry.text)}], "
-                f"target: \"chapbook-internal:{label}\", page: {string(page)}),")
+                f"target: \"{ANCHOR_URL}{label}\", page: {string(page)}),")
 
     def _chapter(self, ch: Chapter, kind: str, base: int) -> str:
         labels = self.labels

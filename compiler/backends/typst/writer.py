@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import lxml.html
 
+from compiler.backends.pdf.chunked import ANCHOR_URL
 from compiler.compile.transforms import stringify
 
 MAX_DEPTH = 20      # deeper elements are printed as plain text (Typst stops at 64 nested show rules)
@@ -293,7 +294,7 @@ class ChapterWriter:
             if not label:
                 return inner
             if self.labels.local is not None and label not in self.labels.local:
-                return f"#link(\"chapbook-internal:{label}\")[{inner}]"     # in another chunk: set at merge
+                return f"#link(\"{ANCHOR_URL}{label}\")[{inner}]"     # in another chunk: set at merge
             self.labels.linked.add(label)
             return f"#link(label(\"{label}\"))[{inner}]"
         if not _SCHEME.match(url) or url.startswith("//"):
