@@ -51,8 +51,7 @@ def load(manifest: Path, ignore: list[str] | tuple[str, ...] = ()) -> LoadedMani
     return replace(loaded, policy=loaded.policy.with_ignored([c.strip() for c in ignore])) if ignore else loaded
 
 
-<<<<<<< HEAD
-def compile(loaded: LoadedManifest, render: bool = True, progress: Callable[[str], None] | None = None,
+def compile(loaded: LoadedManifest, render: bool | str = True, progress: Callable[[str], None] | None = None,
             cache=None) -> tuple[Book, list[Diagnostic]]:
     """The book and its problems; `cache`: a `compiler.compile.pandoc.Cache` (imported here, not at
     the top: a build that finds nothing changed never compiles)."""
@@ -60,11 +59,6 @@ def compile(loaded: LoadedManifest, render: bool = True, progress: Callable[[str
     from compiler.load.yamlsafe import remembered
     with remembered(getattr(cache, "memo", None)):   # posts' front matter kept in the build cache too
         book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
-=======
-def compile(loaded: LoadedManifest, render: bool | str = True, progress: Callable[[str], None] | None = None,
-            cache: assemble.pandoc.Cache | None = None) -> tuple[Book, list[Diagnostic]]:
-    book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
->>>>>>> typst
     return book, loaded.policy.apply(problems)
 
 
