@@ -21,12 +21,11 @@ from compiler.compile.drafts import Draft, apply_draft_policy, dedupe_slugs, par
 from compiler.compile.linking import link_context
 from compiler.compile.selection import naive_utc, select
 from compiler.compile.transforms.ids import assign_ids, local_id
-from compiler.compile.transforms.links import Routes
 from compiler.load.manifest import LoadedManifest
 from compiler.model.book import Book, Chapter, Metadata, Part, build_time
 from compiler.model.diagnostics import Diagnostic, diag, sort_key
 from compiler.support.heap import paused_gc
-from compiler.support.paths import OutsideBook, confine, relative
+from compiler.support.paths import OutsideBook, confine
 from compiler.support.urls import unique_id
 
 
