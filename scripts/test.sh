@@ -36,4 +36,4 @@ if [ ! -f tests/.tools/node_modules/vnu-jar/build/dist/vnu.jar ] || [ ! -f tests
     vnu-jar@26.9.27 axe-core@4.14.1 @daisy/ace-cli@1.4.6 @daisy/ace-axe-runner-puppeteer@1.4.6
 fi
 
-python3 -m pytest -q "$@"
+python3 -m pytest -q --durations=25 "$@"
