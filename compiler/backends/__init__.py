@@ -38,6 +38,7 @@ class BuildContext:
     progress: Callable[[str], None] | None = None                  # a long backend's "12/40 chunks"
     final_dir: Path | None = None     # where out_dir's files are published (name this one in messages)
     memo: object | None = None        # the build cache's memo (compiler.build.memo): see backends/pieces.py
+    cache_dir: Path | None | bool = True   # the build cache's folder (None: --no-cache; True: beside book.yml)
 
     def shown(self, path: Path) -> Path:
         """`path` (inside the staging `out_dir`) as it will be once published."""

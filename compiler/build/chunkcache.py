@@ -44,9 +44,15 @@ class ChunkCache:
     @classmethod
     def beside(cls, book_root: Path, kind: str, suffix: str = "") -> "ChunkCache | None":
         """The cache for `kind` beside book.yml, or None when CHAPBOOK_CACHE=off."""
-        if os.environ.get("CHAPBOOK_CACHE", "").lower() in ("0", "off", "no", "false"):
+        return cls.within(book_root / CACHE_FOLDER, kind, suffix)
+
+    @classmethod
+    def within(cls, cache_dir: Path | None, kind: str, suffix: str = "") -> "ChunkCache | None":
+        """The cache for `kind` in the build cache's folder (`--cache-dir`), or None when there is
+        none (`--no-cache`) or CHAPBOOK_CACHE=off."""
+        if cache_dir is None or os.environ.get("CHAPBOOK_CACHE", "").lower() in ("0", "off", "no", "false"):
             return None
-        return cls(book_root / CACHE_FOLDER / kind, suffix)
+        return cls(cache_dir / kind, suffix)
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}{self.suffix}"

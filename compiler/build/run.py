@@ -188,18 +188,21 @@ class BuildResult:
 
 
 def write(book: Book, loaded: LoadedManifest, plan: Plan, out_dir: Path, strict: bool = False,
-          announce: Callable[[str], object] | None = None, memo=None) -> BuildResult:
+          announce: Callable[[str], object] | None = None, memo=None,
+          cache_dir: Path | None | bool = True) -> BuildResult:
     """Run every backend of `plan` into a staging folder inside `out_dir`; publish them together
     when none reported an error (or, with `strict`, a warning). `announce(name)`, when given, is a
     context manager entered around each backend (the CLI's spinner). `memo`: the build cache's
-    memo, for the backends' per-chapter pieces (backends/pieces.py)."""
+    memo, for the backends' per-chapter pieces (backends/pieces.py); `cache_dir`: its folder, for the
+    PDF's rendered chunks (None: `--no-cache`; True: beside book.yml)."""
     out_dir = out_dir.resolve()
     try:
         staged = staging(out_dir)
     except OutputFolderError as exc:
         raise FatalError(f"cannot write the book into {out_dir}: {exc.strerror}; choose another folder "
                          "with --out", 2) from None
-    ctx = BuildContext(out_dir=staged, theme=plan.theme, formats=plan.order, final_dir=out_dir, memo=memo)
+    ctx = BuildContext(out_dir=staged, theme=plan.theme, formats=plan.order, final_dir=out_dir, memo=memo,
+                       cache_dir=cache_dir)
     summary = []
     try:
         for name in ctx.formats:

@@ -58,7 +58,8 @@ def build(
             _report(problems + cache.problems, show_all, json_flag)
             err.print("[bold red]Not built:[/] fix the errors above" + (" (or drop --strict)" if strict else "") + "; previous outputs are untouched.")
             raise typer.Exit(1)
-        result = run.write(book, loaded, plan, out_dir, strict, announce=_writing, memo=cache.memo)
+        result = run.write(book, loaded, plan, out_dir, strict, announce=_writing, memo=cache.memo,
+                           cache_dir=cache.folder)
     _report(problems + result.diagnostics + cache.problems, show_all, json_flag)
     if result.published:
         cache.prune()

@@ -431,3 +431,20 @@ def test_chunk_cache_stores_atomically_and_prunes(tmp_path):
     cache.put(other, source)
     cache.prune({other})
     assert cache.get(key) is None and cache.get(other) is not None
+
+
+def test_the_chunk_cache_follows_no_cache_and_cache_dir(tmp_path):
+    """`--no-cache` keeps no rendered chunk anywhere; `--cache-dir` keeps them there, not beside book.yml."""
+    manifest = write_book(tmp_path / "book", {})
+    args = ["build", str(manifest), "--format", "pdf", "-v"]
+    none = run_cli(*args, "--out", str(tmp_path / "out1"), "--no-cache", env=SMALL)
+    assert none.returncode == 0, none.stderr
+    assert re.search(r"CB262.*? chunks", none.stderr, re.S), none.stderr
+    assert not (tmp_path / "book" / ".chapbook-cache").exists()
+    elsewhere = tmp_path / "cache"
+    kept = run_cli(*args, "--out", str(tmp_path / "out2"), "--cache-dir", str(elsewhere), env=SMALL)
+    assert kept.returncode == 0, kept.stderr
+    assert not (tmp_path / "book" / ".chapbook-cache").exists()
+    assert len(list((elsewhere / "pdf").iterdir())) >= 3
+    again = run_cli(*args, "--out", str(tmp_path / "out3"), "--cache-dir", str(elsewhere), "--force", env=SMALL)
+    assert again.returncode == 0 and re.search(r"\((\d+) of \1 reused from the cache\)", again.stderr), again.stderr

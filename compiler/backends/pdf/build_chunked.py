@@ -57,7 +57,12 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
             "assets": {k: str(v) for k, v in book.assets.items()}, "network": book.network,
             "variant": None if options.variant == "none" else options.variant, "body_start": None,
             "memory_limit": memory}
-    cache = None if book.network else ChunkCache.beside(book.root, "pdf")
+    if book.network:       # a remote image may change: never cached
+        cache = None
+    elif ctx.cache_dir is True:
+        cache = ChunkCache.beside(book.root, "pdf")
+    else:
+        cache = ChunkCache.within(ctx.cache_dir or None, "pdf")
     salt = _salt(ctx, options)
     policy = FetchPolicy(book.root, tuple(ctx.theme.folders), dict(book.assets), book.network)
     run = _Run(jobs, cache, salt, policy, ctx, options.timeout)
