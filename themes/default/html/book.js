@@ -166,7 +166,7 @@
     var panel = document.getElementById("cb-search-results");
     if (!box || !input || !panel) { return; }
     box.hidden = false;
-    var index = null, loading = false, timer = null;
+    var index = null, loading = false, timer = null, listed = null;   // listed: the query the panel shows
     var labels = {
       none: box.getAttribute("data-label-none") || "No results for",
       one: box.getAttribute("data-label-one") || "result for",
@@ -185,12 +185,17 @@
     function close() {
       panel.hidden = true;
       panel.textContent = "";
+      listed = null;
     }
 
     function show() {
       var query = input.value.trim();
       if (!query) { close(); return; }
       if (!index) { load(); return; }
+      // The same query already listed (the index's arrival and the typing timer both call this):
+      // the list is not built again, so a result is never replaced under the reader's pointer.
+      if (query === listed && !panel.hidden) { return; }
+      listed = query;
       var words = terms(query);
       var found = search(index, words);
       panel.textContent = "";
