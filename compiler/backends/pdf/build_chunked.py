@@ -21,7 +21,7 @@ from compiler.backends.pdf.document import Assembled, book_blocks, cover_of, ren
 from compiler.backends.pdf.fetcher import BOOK_URL, FetchPolicy, Refused
 from compiler.backends.pdf.outline import toc_tree
 from compiler.backends.pdf.renderer import Running, default_memory_limit, default_timeout
-from compiler.build.chunkcache import ChunkCache, cache_key
+from compiler.build.chunkcache import CACHE_FOLDER, ChunkCache, cache_key
 from compiler.build.output import atomic_path
 from compiler.model.book import Book
 from compiler.model.diagnostics import Severity, diag
@@ -57,12 +57,8 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
             "assets": {k: str(v) for k, v in book.assets.items()}, "network": book.network,
             "variant": None if options.variant == "none" else options.variant, "body_start": None,
             "memory_limit": memory}
-    if book.network:       # a remote image may change: never cached
-        cache = None
-    elif ctx.cache_dir is True:
-        cache = ChunkCache.beside(book.root, "pdf")
-    else:
-        cache = ChunkCache.within(ctx.cache_dir or None, "pdf")
+    folder = book.root / CACHE_FOLDER if ctx.cache_dir is True else ctx.cache_dir or None
+    cache = None if book.network else ChunkCache.within(folder, "pdf")   # a remote image may change
     salt = _salt(ctx, options)
     policy = FetchPolicy(book.root, tuple(ctx.theme.folders), dict(book.assets), book.network)
     run = _Run(jobs, cache, salt, policy, ctx, options.timeout)
@@ -143,12 +139,10 @@ def build_chunked(backend, book: Book, options, ctx: BuildContext, jobs: int) ->
         parts_before = 0
         for k, group in enumerate(groups, start=1):
             first = body_at[group[0]["id"]]
-            side = "right" if (body_start + first) % 2 == 0 else "left"
             last = group[-1]
             end = body_at[last["id"]] + (1 if last["kind"] == "part" else len(laid.pages[last["id"]]))
-            css = (ck.SKELETON_CSS + ck.HIDE_FRONT + f"html {{ break-before: {side}; }}\n"
-                   f"@page :first {{ counter-reset: page {first + 1}; }}\n"
-                   f"body {{ counter-reset: part {parts_before}; }}\n")
+            css = (ck.SKELETON_CSS + ck.HIDE_FRONT + ck.opening_css(body_start + first, first + 1)
+                   + f"body {{ counter-reset: part {parts_before}; }}\n")
             parts_before += sum(1 for b in group if b["kind"] == "part")
             html = _timeless(ck.literal_links(render_document(book, options, ctx.theme, ck.skeleton_blocks(group, laid),
                                                               [], cover=False, extra_css=css), labels))

@@ -263,6 +263,12 @@ def skeleton_blocks(blocks: list[dict], laid: Laid) -> list[dict]:
     return out
 
 
+def opening_css(index: int, number: int) -> str:
+    """A segment that opens on the book's page `index` (0-based: its side) printing folio `number`."""
+    side = "right" if index % 2 == 0 else "left"
+    return f"html {{ break-before: {side}; }}\n@page :first {{ counter-reset: page {number}; }}\n"
+
+
 def literal_links(html: str, labels: dict[str, str]) -> str:
     """Links of the skeleton (the contents) with the target's final page label and an anchor URI."""
     def sub(m: re.Match) -> str:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 
+from compiler.backends.pdf.chunked import opening_css
+
 CONTENTS_ENTRIES = 1500     # about 50 A5 pages of contents, under 300 MB for its renderer
 
 
@@ -46,11 +48,9 @@ def slices(entries: list, bound: int) -> list[list]:
 def continued_css(first_page: int) -> str:
     """A contents slice after the first: nothing but the contents, on the side and with the page
     number that page `first_page` (0-based, in the whole book) has."""
-    side = "right" if first_page % 2 == 0 else "left"
     return ("\n/* contents, continued */\n"
             "#_cb-cover, #_cb-title, #_cb-colophon { display: none !important; }\n"
-            f"html {{ break-before: {side}; }}\n"
-            f"@page :first {{ counter-reset: page {first_page + 1}; }}\n"
+            + opening_css(first_page, first_page + 1) +
             "#_cb-toc { break-before: auto !important; }\n"
             ".toc-title { visibility: hidden !important; height: 0 !important; min-height: 0 !important; "
             "margin: 0 !important; padding: 0 !important; border: 0 !important; overflow: hidden !important; }\n")
