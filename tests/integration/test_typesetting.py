@@ -34,6 +34,9 @@ JSON_LINE = ('{"message":"cannot assign to `p.x` because it is borrowed","level"
              '","highlight_start":14,"highlight_end":15}],"label":"borrow of `p.x` occurs here","suggest'
              'ed_replacement":null,"expansion":null}],"label":"assignment to borrowed `p.x` occurs here"'
              ',"suggested_replacement":null,"expansion":null}],"children":[],"rendered":null}')
+# Indented highlighted lines whose first wrap point falls at every column near the box's edge: one of
+# them ends exactly there, where WeasyPrint broke after the indentation and left an empty first line.
+EDGE_LINES = "\n".join(f"    edge({k});  // " + "w" * k + " and the rest of the comment" for k in range(40, 62))
 # Element tags as text: "<img", "</b", "<noscript" (not "<=" or "< 3"): what escaped markup looks like.
 TAG_TEXT = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)")
 SWEEP = ["object", "svg", "math", *RAW_TEXT_ELEMENTS]
@@ -65,6 +68,14 @@ A long line:
 ```
 fn main() {{
 {LONG_LINE}
+}}
+```
+
+Indented lines whose comment ends at every column near the edge of the box:
+
+```rust
+fn edges() {{
+{EDGE_LINES}
 }}
 ```
 
@@ -260,6 +271,22 @@ def test_wrapped_code_line_hangs_with_a_mark_and_copies_as_typed(built, tmp_path
         return sum(1 for p in image.crop(box).tobytes() if p < 180)
     assert all(ink(row) > 3 for row in rows)
     assert ink(let[2]) == 0 and ink(fn[2]) == 0
+
+
+def test_wrapped_indented_line_starts_on_its_own_row(built):
+    """No wrapped line leaves its first row empty (the break after the indentation): on each page,
+    no empty row among the block's rows, and every line starts at the same column."""
+    seen = 0
+    for page in tool("pdftotext", "-layout", str(built["pdf"]), "-").split("\f"):
+        rows = page.splitlines()
+        marks = [i for i, r in enumerate(rows) if r.strip().startswith("edge(")]
+        if not marks:
+            continue
+        seen += len(marks)
+        block = rows[marks[0]:marks[-1] + 1]
+        assert [r for r in block if not r.strip()] == [], "\n".join(block)
+        assert len({len(rows[i]) - len(rows[i].lstrip()) for i in marks}) == 1, "\n".join(block)
+    assert seen == 22
 
 
 def test_highlighted_code_never_runs_out_of_the_box(built):

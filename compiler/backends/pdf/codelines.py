@@ -17,6 +17,7 @@ STEP = 2                 # continuation lines hang this many characters further 
 COLUMNS = 66             # characters of the code font on one line of the default page (A5, 10.5pt)
 FEW_WRAPS = 3            # a longest line needing more lines than this sets the block smaller
 TAB = 4
+WORD_JOINER = "\u2060"
 
 
 def set_code_lines(root) -> None:
@@ -40,6 +41,8 @@ def set_code_lines(root) -> None:
             line.set("class", f"cl {line.get('class') or ''}".strip())
             line.set("style", f"padding-left:{hang}ch;text-indent:-{hang}ch")
             line.tail = None
+            if indent:
+                _join_indentation(line)
             _break_between_tokens(line)
             holder.append(line)
         if longest > COLUMNS * FEW_WRAPS:
@@ -87,6 +90,29 @@ def _split(holder) -> list | None:
         lines[-1].append(child)
         add_text(tail)
     return lines
+
+
+def _join_indentation(line) -> None:
+    """A WORD JOINER (U+2060, no width, no glyph in the PDF's text) between a line's indentation
+    and its first character. Without it, a line whose text ends exactly at the box's edge is
+    broken after its leading spaces by WeasyPrint, leaving an empty first line."""
+    for node, attribute in _text_slots(line):
+        text = getattr(node, attribute)
+        stripped = text.lstrip(" \t")
+        if stripped:
+            setattr(node, attribute, text[:len(text) - len(stripped)] + WORD_JOINER + stripped)
+            return
+
+
+def _text_slots(element):
+    """(element, "text" | "tail") for each piece of text inside `element`, in reading order."""
+    if element.text:
+        yield element, "text"
+    for child in element:
+        if isinstance(child.tag, str):
+            yield from _text_slots(child)
+        if child.tail:
+            yield child, "tail"
 
 
 def _break_between_tokens(line) -> None:
