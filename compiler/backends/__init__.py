@@ -8,6 +8,7 @@ A backend writes to a temporary path beside its target and moves the finished fi
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -86,15 +87,34 @@ def load_backend(name: str):
     return cls()
 
 
-def option_models() -> dict[str, type[BaseModel]]:
-    """Options model of every installed backend that loads (for manifest validation)."""
-    models = {}
-    for name in registry():
-        try:
-            models[name] = load_backend(name).options_model
-        except FatalError:
-            models[name] = BackendOptions
-    return models
+def option_models() -> Mapping[str, type[BaseModel]]:
+    """Options model of every installed backend (for manifest validation), loaded when the
+    manifest names it under `outputs`: checking a manifest imports no backend it does not use."""
+    return _OptionModels(tuple(registry()))
+
+
+class _OptionModels(Mapping):
+    """Installed backend names -> options model, each loaded on first use; a backend that does not
+    load gets the bare `BackendOptions` (its error comes when it is built)."""
+
+    def __init__(self, names: tuple[str, ...]):
+        self._names, self._models = names, {}
+
+    def __getitem__(self, name: str) -> type[BaseModel]:
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._models:
+            try:
+                self._models[name] = load_backend(name).options_model
+            except FatalError:
+                self._models[name] = BackendOptions
+        return self._models[name]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 # Order in which formats are built: HTML last, so it can link the PDF and EPUB of the same run.

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from compiler.console import ManifestArg, Quiet, Verbose, err, terminal
-from compiler.serve import preview
 
 
 def serve(
@@ -33,6 +32,7 @@ def serve(
         if not quiet or message.startswith(("Build failed", "Warning", "Serving")):
             err.print(message, markup=False, highlight=False)
 
+    from compiler.serve import preview     # here: the other commands do not load the server
     settings = preview.Settings(manifest, host, port, open_browser, verbose)
     preview.run(settings, preview.Reporter(say, terminal.diagnostics))
     raise typer.Exit(0)
