@@ -114,14 +114,27 @@ class Memo:
 
     def put(self, kind: str, digest: str, value, again: bool = False) -> None:
         """Store `value` (once per build; `again`: replace what this build read, found out of date)."""
-        with self.lock:
-            if f"{kind}/{digest}" in self.used and not again:
-                return
-            self.used.add(f"{kind}/{digest}")
+        if not self._claim(kind, digest, again):
+            return
         try:
             payload = _dumps(value)
         except (TypeError, ValueError, RecursionError):   # not JSON (too deep): not kept, computed again
             return
+        self._write(kind, digest, payload)
+
+    def put_raw(self, kind: str, digest: str, payload: bytes, again: bool = False) -> None:
+        """`put` for a value its caller already wrote as JSON."""
+        if self._claim(kind, digest, again):
+            self._write(kind, digest, payload)
+
+    def _claim(self, kind: str, digest: str, again: bool) -> bool:
+        with self.lock:
+            if f"{kind}/{digest}" in self.used and not again:
+                return False
+            self.used.add(f"{kind}/{digest}")
+            return True
+
+    def _write(self, kind: str, digest: str, payload: bytes) -> None:
         try:
             _write_entry(self._path(kind, digest), payload)
         except OSError:

@@ -86,16 +86,21 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
             with lock:
                 say(f"parsing posts: {next(done)}/{len(readable)}")
         draft, used, found = _prepare(readable[todo[k]], ast, m, fmt)
+        try:
+            draft.authored, draft.edges = authored_ids(draft.blocks), edge_data(draft.blocks)
+            value = memos.post_value(draft, used, found, before[todo[k]])
+        except RecursionError:   # too deep to describe: not kept (the steps after it say why)
+            draft.authored = draft.edges = None
+            return draft, used, found
+        if (payload := memos.encode(draft.blocks)) is None:
+            return draft, used, found
         if (key := keys[todo[k]]) is not None:
-            try:
-                draft.authored, draft.edges = authored_ids(draft.blocks), edge_data(draft.blocks)
-                value = memos.post_value(draft, used, found, before[todo[k]])
-            except RecursionError:   # too deep to describe: not kept (the steps after it say why)
-                draft.authored = draft.edges = None
-                return draft, used, found
             draft.key = key
-            memo.put("post-blocks", key, draft.blocks)
+            memo.put_raw("post-blocks", key, payload)
             memo.put("post", key, value)
+        # Kept as JSON until the chapter is rendered, as a post from the memo is: the book-wide
+        # steps read only what `value` holds, so every post's lists and dicts are never all in memory.
+        draft.blocks = memos.Stored(payload, memos.decode, value["size"], value["heads"])
         return draft, used, found
 
     # with the memo, a post's parse is kept there (with what follows it): pandoc's answers are not kept twice

@@ -19,7 +19,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import orjson
 
 from compiler.compile.transforms.ids import apply_ids, heading_heads
 from compiler.compile.transforms.links import LinkContext
@@ -159,7 +162,33 @@ def chapter_ast(blocks) -> dict:
 
 
 class StoredBlocks:
-    """A chapter's final blocks as the build cache holds them (see `StoredAst`)."""
+    """A chapter's final blocks as JSON bytes: as the build cache holds them (see `StoredAst`),
+    or kept so by `compact` in a build without the cache."""
 
     def __init__(self, payload: bytes, decode):
         self.payload, self.decode = payload, decode
+
+
+def encode(blocks) -> bytes | None:
+    """Blocks as JSON bytes (orjson, as the memo writes them), or None when JSON cannot hold
+    them (nesting past orjson's limit and the standard library's)."""
+    try:
+        return orjson.dumps(blocks)
+    except TypeError:   # an integer over 64 bits, or nesting orjson refuses: the standard library
+        try:
+            return json.dumps(blocks, ensure_ascii=False).encode("utf-8")
+        except (TypeError, ValueError, RecursionError):
+            return None
+
+
+decode = orjson.loads
+
+
+def compact(blocks):
+    """A chapter's final blocks as JSON bytes (`StoredBlocks`): about a tenth of the memory of
+    the lists and dicts, which on a 1,000-post book were 0.7 GB of the 1 GB a build held. Read
+    back only by the backends that print from the AST (DOCX, Typst), one chapter at a time.
+    Blocks that JSON cannot hold stay as they are."""
+    if isinstance(blocks, StoredBlocks) or (payload := encode(blocks)) is None:
+        return blocks
+    return StoredBlocks(payload, decode)

@@ -70,16 +70,17 @@ def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | s
             else:
                 stale.add(i)
     todo = [i for i in range(len(drafts)) if i not in done]
-    for i in todo:   # blocks still in the build cache (compile/memos.py): read now, for the walk
-        if isinstance(drafts[i].blocks, memos.Stored):
-            drafts[i].blocks = drafts[i].blocks.load()
     logged = [replace(contexts[i], log=[]) if keys[i] is not None else contexts[i] for i in todo]
     # with the memo, pandoc's answer is kept in the chapter's entry: not kept twice
     for k, value in enumerate(_render([drafts[i] for i in todo], logged, say, html, cache if memo is None else None)):
         i = todo[k]
         done[i] = value
         if keys[i] is not None and not any(p["code"] in ("CB115", "CB150") for p in value["problems"]):
-            memo.put("chapter-blocks", keys[i], value["blocks"], again=i in stale)
+            blocks = value["blocks"]
+            if isinstance(blocks, memos.StoredBlocks):
+                memo.put_raw("chapter-blocks", keys[i], blocks.payload, again=i in stale)
+            else:
+                memo.put("chapter-blocks", keys[i], blocks, again=i in stale)
             memo.put("chapter", keys[i], {**value, "blocks": None, "log": logged[k].log}, again=i in stale)
     assets: dict[str, Path] = {}
     problems: list[Diagnostic] = []
@@ -98,13 +99,22 @@ def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | 
         """Chapter i's links walk, run by the thread feeding pandoc just before the chapter is sent.
         Handed on through `linked[i]`: read by the thread that finishes chapter i (after pandoc
         answered, so after this ran) and by `_render` once every thread joined."""
-        linked[i] = finish_links(drafts[i], contexts[i])
+        linked[i] = _walk(drafts[i], contexts[i])
         return linked[i].blocks
 
+    def compact(i: int) -> None:
+        """Chapter i's final blocks kept as JSON bytes (memos.compact), and the draft's parse, which
+        nothing reads after the walk, let go: a book's memory no longer grows with its chapters' ASTs."""
+        linked[i] = replace(linked[i], blocks=memos.compact(linked[i].blocks))
+        drafts[i].blocks = []
+
     if html == "raw":   # no backend prints the fragments: render only what raw HTML may report on
+        chosen = []
         for i in range(len(drafts)):
-            prepare(i)
-        chosen = [i for i in range(len(drafts)) if _has_raw_html(linked[i].blocks)]
+            if _has_raw_html(prepare(i)):
+                chosen.append(i)
+            else:
+                compact(i)
         results = [None] * len(drafts)
         if chosen:
             found = render_html([drafts[i] for i in chosen], say, lambda j: linked[chosen[j]].blocks, cache=cache,
@@ -113,8 +123,12 @@ def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | 
             for i, result in zip(chosen, found):
                 results[i] = result
     elif html and drafts:
-        results = render_html(drafts, say, prepare, cache=cache,
-                              finish=lambda i, text: finish_html(text, drafts[i], contexts[i], linked[i]))
+        def finish(i: int, text: str) -> Finished:
+            finished = finish_html(text, drafts[i], contexts[i], linked[i])
+            compact(i)          # sent to pandoc and answered: the blocks are final
+            return finished
+
+        results = render_html(drafts, say, prepare, cache=cache, finish=finish)
     else:
         for i, d in enumerate(drafts):
             say(f"resolving links: chapter {i + 1}/{len(drafts)} {d.slug}")
@@ -123,7 +137,8 @@ def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | 
     values = []
     for i, (d, result) in enumerate(zip(drafts, results)):
         if linked[i] is None:   # never sent (its pandoc process failed first): walked here
-            linked[i] = finish_links(d, contexts[i])
+            linked[i] = _walk(d, contexts[i])
+        compact(i)
         walked = linked[i]
         assets, problems = dict(walked.assets), list(walked.problems)
         if result is not None and result.error:
@@ -135,6 +150,14 @@ def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | 
         values.append(memos.chapter_value(walked.blocks, finished.html if finished is not None else None, assets,
                                           problems, []))
     return values
+
+
+def _walk(d: Draft, ctx: LinkContext) -> Linked:
+    """The links walk of one chapter, its blocks read first when they are kept as JSON
+    (compile/memos.py `Stored`): one chapter's lists and dicts at a time."""
+    if isinstance(d.blocks, memos.Stored):
+        d.blocks = d.blocks.load()
+    return finish_links(d, ctx)
 
 
 def _has_raw_html(value) -> bool:
