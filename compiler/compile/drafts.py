@@ -98,9 +98,10 @@ def parse(loaded: LoadedManifest, entries: list[Entry], cache: pandoc.Cache | No
             draft.key = key
             memo.put_raw("post-blocks", key, payload)
             memo.put("post", key, value)
-        # Kept as JSON until the chapter is rendered, as a post from the memo is: the book-wide
-        # steps read only what `value` holds, so every post's lists and dicts are never all in memory.
-        draft.blocks = memos.Stored(payload, memos.decode, value["size"], value["heads"])
+        if draft.blocks:   # kept as JSON until the chapter is rendered, as a post from the memo is:
+            # the book-wide steps read only what `value` holds, so every post's lists and dicts are
+            # never all in memory at once
+            draft.blocks = memos.Stored(payload, memos.decode, value["size"], value["heads"])
         return draft, used, found
 
     # with the memo, a post's parse is kept there (with what follows it): pandoc's answers are not kept twice

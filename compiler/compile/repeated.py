@@ -137,7 +137,7 @@ def unremoved(chapters: list[tuple], manifest_name: str) -> list:
     from compiler.model.diagnostics import Severity, diag
 
     edges = [e for post, blocks, *known in chapters
-             for e in (ast_edges(post.rel, blocks) if not known or known[0] is None or not blocks
+             for e in (ast_edges(post.rel, blocks) if not known or known[0] is None
                        else [Edge(post.rel, p, k, t, tuple(map(tuple, links))) for p, k, t, links in known[0]])]
     found = []
     for g in repeated(edges):
