@@ -89,26 +89,29 @@ def load_backend(name: str):
 
 def option_models() -> Mapping[str, type[BaseModel]]:
     """Options model of every installed backend (for manifest validation), loaded when the
-    manifest names it under `outputs`: checking a manifest imports no backend it does not use."""
-    return _OptionModels(tuple(registry()))
+    manifest names it under `outputs`: checking a manifest imports no backend it does not use.
+    A backend that does not load gets the bare `BackendOptions` (its error comes when it is built)."""
+    def model(name: str) -> type[BaseModel]:
+        try:
+            return load_backend(name).options_model
+        except FatalError:
+            return BackendOptions
+    return Lazy(tuple(registry()), model)
 
 
-class _OptionModels(Mapping):
-    """Installed backend names -> options model, each loaded on first use; a backend that does not
-    load gets the bare `BackendOptions` (its error comes when it is built)."""
+class Lazy(Mapping):
+    """name -> `make(name)`, each made on first use and kept: backends and their options models,
+    so that a command that finds nothing to do (an unchanged book) imports none of them."""
 
-    def __init__(self, names: tuple[str, ...]):
-        self._names, self._models = names, {}
+    def __init__(self, names, make: Callable):
+        self._names, self._make, self._made = tuple(names), make, {}
 
-    def __getitem__(self, name: str) -> type[BaseModel]:
+    def __getitem__(self, name: str):
         if name not in self._names:
             raise KeyError(name)
-        if name not in self._models:
-            try:
-                self._models[name] = load_backend(name).options_model
-            except FatalError:
-                self._models[name] = BackendOptions
-        return self._models[name]
+        if name not in self._made:
+            self._made[name] = self._make(name)
+        return self._made[name]
 
     def __iter__(self):
         return iter(self._names)

@@ -15,10 +15,10 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from compiler import __version__
-from compiler.backends import BackendOptions, BuildContext, build_order, load_backend, option_models, registry
+from compiler.backends import BackendOptions, BuildContext, Lazy, build_order, load_backend, option_models, registry
 from compiler.build.cache import CACHE_DIR, BuildCache, sources_of
 from compiler.build.output import OutputFolderError, publish, staging
 from compiler.load.manifest import LoadedManifest, load_manifest
@@ -143,14 +143,15 @@ def backend_options(loaded: LoadedManifest, name: str, backend) -> BackendOption
 @dataclass(frozen=True)
 class Plan:
     """What a build runs: the backends by format, in build order, and the theme."""
-    backends: dict[str, object]
+    backends: Mapping[str, object]
     order: tuple[str, ...]
     theme: Theme
 
 
 def prepare(loaded: LoadedManifest, formats: list[str]) -> Plan:
-    """Load each format's backend and the theme (FatalError, exit 2, for an unknown one)."""
-    backends = {name: load_backend(name) for name in formats}
+    """Each format's backend (loaded when first used: FatalError, exit 2, for one that cannot be)
+    and the theme. `formats` are known names (`formats_of`)."""
+    backends = Lazy(formats, load_backend)
     theme = load_theme(loaded.manifest.theme, loaded.root)
     return Plan(backends, tuple(build_order(formats)), theme)
 
