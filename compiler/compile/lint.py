@@ -291,17 +291,19 @@ def similar_posts(posts: list[tuple[Post, list[str]]]) -> list[Diagnostic]:
         return shingles[i]
 
     pairs = []   # (score, i, j, why)
-    for i, j in sorted(candidates):
+    for i, j in sorted(candidates):   # most pairs fail both tests: the cheap checks first
         (ta, ha), (tb, hb) = titles[i], titles[j]
-        a, b = posts[i][0], posts[j][0]
-        small, big = sorted((ta, tb), key=len)
-        numbers_differ = numbers[i] != numbers[j]
-        title_score = len(ta & tb) / len(ta | tb) if ta | tb else 0.0
-        title_like = not numbers_differ and len(small) >= 3 and _one_title(ordered[i], ordered[j])
-        head_score = len(ha & hb) / len(ha | hb) if ha | hb else 0.0
-        heads_like = min(len(ha), len(hb)) >= 3 and head_score >= 0.5
+        head_score, heads_like = 0.0, False
+        if len(ha) >= 3 and len(hb) >= 3:
+            shared = len(ha & hb)
+            head_score = shared / (len(ha) + len(hb) - shared)
+            heads_like = head_score >= 0.5
+        title_like = (len(ta) >= 3 and len(tb) >= 3 and numbers[i] == numbers[j]
+                      and abs(len(ordered[i]) - len(ordered[j])) <= 1 and _one_title(ordered[i], ordered[j]))
         if not (title_like or heads_like):
             continue
+        a, b = posts[i][0], posts[j][0]
+        title_score = len(ta & tb) / len(ta | tb) if ta | tb else 0.0
         if recurring(a.title, b.title) or not title_like:
             # a recurring series, or posts sharing only a template of headings: one text only when
             # the bodies are near-identical too
