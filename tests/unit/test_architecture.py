@@ -101,3 +101,18 @@ def test_no_module_is_over_400_lines():
 def test_cli_is_thin():
     lines = len((PACKAGE / "cli.py").read_text(encoding="utf-8").splitlines())
     assert lines < MAX_CLI_LINES, lines
+
+
+def test_a_command_imports_only_what_it_runs():
+    """`chapbook check` of a book found unchanged starts fast: the CLI does not import the
+    backends, `init`'s work or the preview server when they are not used (a top-level import of
+    one of them here costs every command its import time)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, compiler.cli, compiler.build.run, compiler.backends as b; "
+             "b.option_models(); "
+             "print(sorted(m for m in sys.modules if m.startswith(('compiler.backends.', 'compiler.init.', "
+             "'compiler.serve.', 'weasyprint', 'ebooklib', 'typst', 'pikepdf'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

@@ -89,3 +89,19 @@ def test_a_stored_ast_is_read_by_whatever_looks_at_it():
     assert json.dumps(stored()) == json.dumps(plain)
     assert {**stored()} == plain == dict(stored()) == stored() == copy.deepcopy(stored())
     assert sorted(stored()) == sorted(plain) and len(stored()) == 3 and "blocks" in stored()
+
+
+def test_a_compiled_book_keeps_its_chapters_blocks_as_json(tmp_path):
+    """Without the build cache too, a compiled chapter's AST is kept as JSON bytes (memory does not
+    grow with the book's lists and dicts) and reads back as the blocks pandoc's writers are given."""
+    from compiler.compile.memos import StoredAst
+    from helpers import compile_manifest, make_book, post
+
+    manifest = make_book(tmp_path, {"a.md": post("A", "## One\n\nSome *text* and `code`.\n\n- a\n- b\n"),
+                                    "b.md": post("B", "Just a line.\n")})
+    book, problems = compile_manifest(manifest)
+    chapters = list(book.all_chapters)
+    assert len(chapters) == 2 and all(type(c.ast) is StoredAst for c in chapters), problems
+    first = chapters[0].ast["blocks"]
+    assert [b["t"] for b in first] == ["Header", "Para", "BulletList"]
+    assert first[0]["c"][1][0] == chapters[0].headings[0].id == "a--one"   # the book-wide id given to it
