@@ -50,24 +50,40 @@ def _processes() -> tuple[dict[int, list[int]], dict[int, int]]:
     return children, rss
 
 
+def _name(pid: int) -> str:
+    """A process as the report names it: pandoc, or what a Python process runs (renderer, Chapbook)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().decode(errors="replace").split("\0")
+    except OSError:
+        return "?"
+    if "pandoc" in args[0]:
+        return "pandoc"
+    text = " ".join(args)
+    return "renderer" if "renderer" in text else "typst" if "typst" in text else "chapbook" if "compiler" in text else Path(args[0]).name
+
+
 class Sampler(threading.Thread):
     """Peak summed RSS of a process tree, and the peak of its largest non-root process (KB)."""
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
         self.pid, self.tree, self.child, self.done = pid, 0, 0, threading.Event()
+        self.child_name, self.tree_parts = "", ""      # which process the largest child was; the tree at its peak
 
     def run(self) -> None:
         while not self.done.is_set():
             children, rss = _processes()
-            total, stack = 0, [self.pid]
+            total, stack, parts = 0, [self.pid], []
             while stack:
                 p = stack.pop()
                 total += rss.get(p, 0)
-                if p != self.pid:
-                    self.child = max(self.child, rss.get(p, 0))
+                parts.append(f"{_name(p)} {rss.get(p, 0) >> 10}")
+                if p != self.pid and rss.get(p, 0) > self.child:
+                    self.child, self.child_name = rss.get(p, 0), _name(p)
                 stack += children.get(p, [])
-            self.tree = max(self.tree, total)
+            if total > self.tree:
+                self.tree, self.tree_parts = total, ", ".join(parts)
             time.sleep(0.2)
 
 
@@ -99,7 +115,7 @@ def build(manifest: Path, out: Path, formats: str, jobs: int | None) -> dict:
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
         pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     return {"seconds": seconds, "times": times, "tree_mb": sampler.tree / 1024, "child_mb": sampler.child / 1024,
-            "pages": pages}
+            "pages": pages, "child_name": sampler.child_name, "tree_parts": sampler.tree_parts}
 
 
 def main() -> None:
@@ -119,7 +135,8 @@ def main() -> None:
         rows.append((n, row))
         per = " ".join(f"{k} {v:.1f} s" for k, v in row["times"].items())
         print(f"{n} posts: {row['seconds']:.1f} s ({per}), {row['pages']} pages, tree peak {row['tree_mb']:.0f} MB, "
-              f"largest child {row['child_mb']:.0f} MB", flush=True)
+              f"largest child {row['child_mb']:.0f} MB ({row['child_name']}); the tree at its peak, MB: {row['tree_parts']}",
+              flush=True)
     first_n, first = rows[0]
     for n, row in rows[1:]:
         if "pdf" in first["times"] and "pdf" in row["times"]:

@@ -52,13 +52,13 @@ def load(manifest: Path, ignore: list[str] | tuple[str, ...] = ()) -> LoadedMani
 
 
 def compile(loaded: LoadedManifest, render: bool | str = True, progress: Callable[[str], None] | None = None,
-            cache=None) -> tuple[Book, list[Diagnostic]]:
+            cache=None, ast: bool = True) -> tuple[Book, list[Diagnostic]]:
     """The book and its problems; `cache`: a `compiler.compile.pandoc.Cache` (imported here, not at
     the top: a build that finds nothing changed never compiles)."""
     from compiler.compile import assemble
     from compiler.load.yamlsafe import remembered
     with remembered(getattr(cache, "memo", None)):   # posts' front matter kept in the build cache too
-        book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache)
+        book, problems = assemble.compile_book(loaded, render=render, progress=progress, cache=cache, ast=ast)
     return book, loaded.policy.apply(problems)
 
 
@@ -66,13 +66,24 @@ def html_needed(loaded: LoadedManifest, plan: Plan) -> bool | str:
     """`render` for `compile`: True when a backend of the plan prints the chapters' HTML fragments,
     else "raw" (only chapters with raw HTML are rendered, for the problems their links report).
     A backend says so with `uses_html` (a bool, or a function of its options; default True)."""
+    return True if _used(loaded, plan, "uses_html") else "raw"
+
+
+def ast_needed(loaded: LoadedManifest, plan: Plan) -> bool:
+    """`ast` for `compile`: whether a backend of the plan reads the chapters' AST (`uses_ast`, as
+    `uses_html`; default True, so a plugin that does not say gets it). When none does (HTML, EPUB,
+    the WeasyPrint PDF), the compiled book does not keep it: its memory does not grow with it."""
+    return _used(loaded, plan, "uses_ast")
+
+
+def _used(loaded: LoadedManifest, plan: Plan, attribute: str) -> bool:
     for name, backend in plan.backends.items():
-        uses = getattr(backend, "uses_html", True)
+        uses = getattr(backend, attribute, True)
         if callable(uses):
             uses = uses(backend_options(loaded, name, backend))
         if uses:
             return True
-    return "raw"
+    return False
 
 
 def with_pdf_engine(loaded: LoadedManifest, engine: str | None) -> LoadedManifest:

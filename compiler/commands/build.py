@@ -53,7 +53,8 @@ def build(
         raise typer.Exit(0)
     before = snapshot(stamp.sources, stamp.exclude)
     with paused_gc(freeze=True):   # one pause for the whole build: compile and every backend (compiler/heap.py)
-        book, problems = compile_for(loaded, render=run.html_needed(loaded, plan), cache=cache.pandoc())
+        book, problems = compile_for(loaded, render=run.html_needed(loaded, plan), cache=cache.pandoc(),
+                                     ast=run.ast_needed(loaded, plan))
         if has_errors(problems, strict):
             _report(problems + cache.problems, show_all, json_flag)
             err.print("[bold red]Not built:[/] fix the errors above" + (" (or drop --strict)" if strict else "") + "; previous outputs are untouched.")

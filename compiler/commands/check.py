@@ -27,13 +27,13 @@ def load_for(manifest: Path | None, ignore: list[str] | None = None):
     return run.load(find_manifest(manifest), ignored_codes(ignore))
 
 
-def compile_for(loaded, render: bool | str = True, cache=None):
+def compile_for(loaded, render: bool | str = True, cache=None, ast: bool = True):
     """Compile, with progress on a terminal: (book, diagnostics); `cache`: pandoc's answers (compiler.build.cache)."""
     if terminal.verbosity >= 1:
         err.print(f"[bold]Compiling[/] {escape(loaded.manifest.title)} ({escape(str(loaded.path))})")
     with paused_gc(freeze=True):   # a command runs once: the collector need never walk the book
         with terminal.status("compiling") as update:
-            return run.compile(loaded, render=render, progress=update, cache=cache)
+            return run.compile(loaded, render=render, progress=update, cache=cache, ast=ast)
 
 
 def check(
@@ -61,7 +61,7 @@ def check(
         problems = [Diagnostic(**d | {"severity": Severity(d["severity"])}) for d in record["report"]]
     else:
         before = snapshot(stamp.sources, stamp.exclude)
-        book, problems = compile_for(loaded, cache=cache.pandoc())
+        book, problems = compile_for(loaded, cache=cache.pandoc(), ast=run.ast_needed(loaded, plan))
         if not has_errors(problems):      # as in build: backends run only on a book without errors
             with paused_gc(freeze=True):
                 problems += run.check(book, loaded, plan, memo=cache.memo)

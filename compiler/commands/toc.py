@@ -23,7 +23,7 @@ def toc(
     terminal.set(quiet, verbose)
     report = report_format(output_format, json_flag, format)
     loaded = load_for(manifest)
-    book, problems = compile_for(loaded, render=False)
+    book, problems = compile_for(loaded, render=False, ast=False)
     data = toc_data(book)
     if report == Fmt.json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -31,8 +31,9 @@ from compiler.support.urls import unique_id
 
 @paused_gc()
 def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
-                 cache: pandoc.Cache | None = None) -> tuple[Book, list[Diagnostic]]:
-    """The whole pipeline. `render=False` skips the HTML fragments (for check and toc).
+                 cache: pandoc.Cache | None = None, ast: bool = True) -> tuple[Book, list[Diagnostic]]:
+    """The whole pipeline. `render=False` skips the HTML fragments (for check and toc); `ast=False`
+    leaves the chapters' AST out of the book (no backend of the build reads it: `run.ast_needed`).
 
     `progress(message)`, when given, is told which stage is running (the CLI shows it).
     `cache`, when given, keeps pandoc's answers from one call to the next: a process that
@@ -84,7 +85,7 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
     rendered = rendering.render(drafts, contexts, say, html=render, cache=cache)
     problems += rendered.problems
     problems += permalinks.suspects_report(loaded, routes)
-    chapters = [to_chapter(d, blocks, html) for d, blocks, html in zip(drafts, rendered.blocks, rendered.html)]
+    chapters = [to_chapter(d, blocks if ast else None, html) for d, blocks, html in zip(drafts, rendered.blocks, rendered.html)]
     book = Book(
         meta=metadata(loaded, [c for c in chapters if c.kind == "chapter"], cover),
         root=root,

@@ -155,7 +155,10 @@ class StoredAst(dict):
 
 
 def chapter_ast(blocks) -> dict:
-    """A chapter's `ast`: its blocks, or a `StoredAst` when they are still in the build cache."""
+    """A chapter's `ast`: its blocks, or a `StoredAst` when they are kept as JSON; None: not kept
+    (no backend of the build reads it), an AST with no blocks."""
+    if blocks is None:
+        return {"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": []}
     if isinstance(blocks, StoredBlocks):
         return StoredAst(blocks.payload, blocks.decode)
     return {"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": blocks}

@@ -197,17 +197,24 @@ def _run(requests: list[tuple[str, object]], unwrap, raw: bool = False) -> list[
 
 
 def _serve(indices: list[int], requests, results, unwrap, failures: list, raw: bool, pool: _Pool) -> None:
-    """Send `indices` to one pandoc process; restart it after a crash or a time-out."""
+    """Send `indices` to one pandoc process at a time (RECYCLE requests each); restart it after a
+    crash or a time-out."""
     pending = list(indices)
     try:
         while pending and not failures and not pool.stopped:
-            done = _one_process(pending, requests, results, unwrap, failures, raw, pool)
+            done = _one_process(pending[:RECYCLE], requests, results, unwrap, failures, raw, pool)
             pending = pending[done:]
     except BaseException as exc:  # re-raised by _run in the calling thread
         failures.append(exc)
 
 
 EXIT_GRACE = 5.0   # seconds a pandoc that answered everything gets to exit on its own
+RECYCLE = 400      # requests one pandoc process answers before a fresh one takes over: a long-lived
+                   # pandoc's memory grew with the book (about 1.8 GB each after thousands of posts)
+WINDOW = 16        # requests sent to one pandoc and not yet finished: the feeding thread waits beyond
+                   # it, so what is prepared for pandoc (a chapter's AST) and what pandoc answered
+                   # (a post's AST) never pile up when Python finishes answers slower than pandoc
+                   # gives them (1,000 posts: 158 MB traced at the peak of compiling, and growing)
 
 
 def _one_process(pending: list[int], requests, results, unwrap, failures: list, raw: bool, pool: _Pool) -> int:
@@ -216,7 +223,9 @@ def _one_process(pending: list[int], requests, results, unwrap, failures: list, 
     if proc is None:
         return len(pending)
     answers: queue.Queue = queue.Queue()
-    writer = threading.Thread(target=_feed, args=(proc, [requests[i] for i in pending], failures), daemon=True)
+    window, stop = threading.Semaphore(WINDOW), threading.Event()
+    writer = threading.Thread(target=_feed, args=(proc, [requests[i] for i in pending], failures, window, stop),
+                              daemon=True)
     reader = threading.Thread(target=_drain, args=(proc, answers), daemon=True)
     writer.start()
     reader.start()
@@ -242,8 +251,10 @@ def _one_process(pending: list[int], requests, results, unwrap, failures: list, 
             else:
                 results[index] = _answer(unwrap, index, line, raw)
             handled += 1
+            window.release()
         return handled
     finally:
+        stop.set()
         _finish(proc, clean=handled == len(pending) and not failures and not pool.stopped)
         pool.done(proc)
 
@@ -278,9 +289,13 @@ def _answer(unwrap, index: int, line: str, raw: bool = False) -> Result:
         return Result(None, TOO_DEEP)
 
 
-def _feed(proc: subprocess.Popen, requests: list, failures: list) -> None:
+def _feed(proc: subprocess.Popen, requests: list, failures: list, window: threading.Semaphore,
+          stop: threading.Event) -> None:
     try:
         for header, body in requests:
+            while not window.acquire(timeout=0.5):   # WINDOW requests not yet finished: wait
+                if stop.is_set():
+                    return
             if callable(body):
                 try:
                     body = body()
@@ -291,6 +306,7 @@ def _feed(proc: subprocess.Popen, requests: list, failures: list) -> None:
             proc.stdin.write(header + "\n")
             if body is not None:
                 proc.stdin.write(body + "\n")
+            proc.stdin.flush()   # sent now: the window may make this thread wait before the next
         proc.stdin.close()
     except (BrokenPipeError, OSError, ValueError):
         pass

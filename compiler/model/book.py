@@ -22,7 +22,8 @@ class Chapter:
     date: datetime | None
     tags: tuple[str, ...]
     description: str | None
-    ast: dict                       # transformed pandoc AST (without the title heading)
+    ast: dict                       # transformed pandoc AST (without the title heading); no blocks when
+                                    # no backend of the build reads it (`uses_ast`, docs/plugins.md)
     html: str                       # sanitised HTML fragment of the body (headings from h2)
     headings: tuple[Heading, ...]   # the body's outline, levels as rendered (title = 1)
     draft: bool = False

@@ -125,7 +125,7 @@ class Builder:
         self.book = None
         self.loaded = run.load(self.manifest)
         try:
-            book, problems = run.compile(self.loaded, cache=self.pandoc_cache)
+            book, problems = run.compile(self.loaded, cache=self.pandoc_cache, ast=False)   # HTML only
         except FatalError:
             raise  # reported by build()
         except Exception as exc:  # a compiler bug must not stop the preview

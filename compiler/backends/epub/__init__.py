@@ -45,6 +45,7 @@ __all__ = ["EpubBackend", "EpubOptions"]
 class EpubBackend:
     name = "epub"
     options_model = EpubOptions
+    uses_ast = False            # it prints the chapters' HTML fragments
 
     def build(self, book: Book, options: EpubOptions, ctx: BuildContext) -> list[Path]:
         target = ctx.out_dir / f"{book.meta.slug}.epub"

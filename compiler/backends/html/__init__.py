@@ -24,6 +24,7 @@ __all__ = ["HtmlBackend", "HtmlOptions"]
 class HtmlBackend:
     name = "html"
     options_model = HtmlOptions
+    uses_ast = False            # it prints the chapters' HTML fragments
 
     def build(self, book: Book, options: HtmlOptions, ctx: BuildContext) -> list[Path]:
         target = ctx.out_dir / "html"

@@ -47,6 +47,11 @@ class PdfBackend:
         """WeasyPrint prints the chapters' HTML fragments; another engine has its own writer."""
         return options.engine == "weasyprint"
 
+    @staticmethod
+    def uses_ast(options: PdfOptions) -> bool:
+        """Another engine than WeasyPrint writes from the chapters' AST (Typst)."""
+        return options.engine != "weasyprint"
+
     def build(self, book: Book, options: PdfOptions, ctx: BuildContext) -> list[Path]:
         """Write `<out>/<slug>.pdf` (`out` is the build's staging folder); a failed render is reported
         as an error, so the build publishes nothing and any previous PDF stays."""
