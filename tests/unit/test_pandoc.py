@@ -90,3 +90,41 @@ def test_a_bug_in_a_callback_is_raised_not_reported_as_a_pandoc_failure(monkeypa
     with pytest.raises(ZeroDivisionError):
         pandoc.read_many(["a", "b", "c"], "commonmark_x", finish=lambda i, ast: 1 / 0)
     assert time.perf_counter() - start < 10
+
+
+def test_a_fresh_process_every_recycle_requests_and_a_bounded_window(monkeypatch):
+    """Each pandoc answers at most RECYCLE requests (its memory does not grow with the book), and
+    the feeding thread never gets more than WINDOW requests ahead of the finished ones."""
+    import threading
+    import time
+
+    started = []
+    real = subprocess.Popen
+
+    def spy(*args, **kwargs):
+        started.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", spy)
+    monkeypatch.setattr(pandoc, "RECYCLE", 5)
+    monkeypatch.setattr(pandoc, "WINDOW", 2)
+    made, finished, lock, ahead = [], [], threading.Lock(), []
+
+    def doc(i):
+        def make():
+            with lock:
+                made.append(i)
+                ahead.append(len(made) - len(finished))
+            return {"pandoc-api-version": [1, 23, 1, 1], "meta": {}, "blocks": [{"t": "Para", "c": [{"t": "Str", "c": f"p{i}"}]}]}
+        return make
+
+    def finish(i, text):
+        time.sleep(0.02)    # Python slower than pandoc: the window holds the feeder back
+        with lock:
+            finished.append(i)
+        return text
+
+    results = pandoc.write_many([doc(i) for i in range(20)], "html", finish=finish)
+    assert [r.value for r in results] == [f"<p>p{i}</p>" for i in range(20)]
+    assert len(started) == 4                      # 2 workers x 10 requests, 5 per process
+    assert max(ahead) <= 2 * 2                    # two workers, each at most WINDOW ahead
