@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from compiler.compile import pandoc
 
 
-def test_many_posts_few_processes(monkeypatch):
-    started = []
+@pytest.fixture
+def started(monkeypatch) -> list:
+    """The commands of the processes started while the test runs."""
+    commands = []
     real = subprocess.Popen
 
     def spy(*args, **kwargs):
-        started.append(args[0])
+        commands.append(args[0])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(subprocess, "Popen", spy)
+    return commands
+
+
+def test_many_posts_few_processes(started):
     texts = [f"# Post {i}\n\nText[^1] with `code`.\n\n[^1]: note {i}\n\n```text\nplain\n```\n" for i in range(30)]
     results = pandoc.read_many(texts, "commonmark_x")
     assert len(started) <= 2
@@ -92,20 +100,12 @@ def test_a_bug_in_a_callback_is_raised_not_reported_as_a_pandoc_failure(monkeypa
     assert time.perf_counter() - start < 10
 
 
-def test_a_fresh_process_every_recycle_requests_and_a_bounded_window(monkeypatch):
+def test_a_fresh_process_every_recycle_requests_and_a_bounded_window(monkeypatch, started):
     """Each pandoc answers at most RECYCLE requests (its memory does not grow with the book), and
     the feeding thread never gets more than WINDOW requests ahead of the finished ones."""
     import threading
     import time
 
-    started = []
-    real = subprocess.Popen
-
-    def spy(*args, **kwargs):
-        started.append(args[0])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(subprocess, "Popen", spy)
     monkeypatch.setattr(pandoc, "RECYCLE", 5)
     monkeypatch.setattr(pandoc, "WINDOW", 2)
     made, finished, lock, ahead = [], [], threading.Lock(), []
