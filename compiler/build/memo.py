@@ -21,29 +21,13 @@ import threading
 from importlib import metadata
 from pathlib import Path
 
+import orjson
+
 from compiler.build.entries import CACHE_DIR, _read_entry, _write_entry, sha256
 from compiler.model.diagnostics import Diagnostic, Severity, diag
+from compiler.support import jsonbytes
 
 PACKAGE = Path(__file__).resolve().parent.parent
-
-try:   # orjson reads a pandoc AST several times faster than the standard library
-    import orjson
-
-    def _loads(payload: bytes):
-        return orjson.loads(payload)
-
-    def _dumps(value) -> bytes:
-        try:
-            return orjson.dumps(value)
-        except TypeError:   # what orjson does not write (an integer over 64 bits): the standard library does
-            return json.dumps(value, ensure_ascii=False).encode("utf-8")
-except ImportError:   # pragma: no cover - orjson is a dependency; the standard library gives the same values
-    def _loads(payload: bytes):
-        return json.loads(payload)
-
-    def _dumps(value) -> bytes:
-        return json.dumps(value, ensure_ascii=False).encode("utf-8")
-
 
 # the libraries whose answers the memo keeps (parsing, sanitising, templates, dates, XHTML, images)
 LIBRARIES = ("pypandoc-binary", "nh3", "Jinja2", "MarkupSafe", "Babel", "lxml", "EbookLib", "Pillow", "weasyprint",
@@ -74,7 +58,7 @@ def key(*parts) -> str:
     library took 0.4 s of them)."""
     try:
         data = orjson.dumps(parts, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
-    except (NameError, TypeError):   # no orjson, or what it does not write (an integer over 64 bits)
+    except TypeError:   # what orjson does not write (an integer over 64 bits)
         data = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
     return sha256(data)
 
@@ -97,7 +81,7 @@ class Memo:
     def get(self, kind: str, digest: str):
         """The stored value, or None (nothing stored, or a damaged entry: then reported and removed)."""
         payload = self.get_raw(kind, digest)
-        return _loads(payload) if payload is not None else None
+        return jsonbytes.loads(payload) if payload is not None else None
 
     def get_raw(self, kind: str, digest: str) -> bytes | None:
         """The stored value's JSON, checked (read with `decode` when needed), or None as `get`."""
@@ -116,14 +100,14 @@ class Memo:
                 self.used.add(f"{kind}/{digest}")
         return payload
 
-    decode = staticmethod(lambda payload: _loads(payload))
+    decode = staticmethod(jsonbytes.loads)
 
     def put(self, kind: str, digest: str, value, again: bool = False) -> None:
         """Store `value` (once per build; `again`: replace what this build read, found out of date)."""
         if not self._claim(kind, digest, again):
             return
         try:
-            payload = _dumps(value)
+            payload = jsonbytes.dumps(value)
         except (TypeError, ValueError, RecursionError):   # not JSON (too deep): not kept, computed again
             return
         self._write(kind, digest, payload)

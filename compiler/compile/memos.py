@@ -19,14 +19,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-
-import orjson
 
 from compiler.compile.transforms.ids import apply_ids, heading_heads
 from compiler.compile.transforms.links import LinkContext
 from compiler.model.diagnostics import Diagnostic, Severity
+from compiler.support import jsonbytes
 
 
 def diagnostics_json(found: list[Diagnostic]) -> list[dict]:
@@ -173,18 +171,15 @@ class StoredBlocks:
 
 
 def encode(blocks) -> bytes | None:
-    """Blocks as JSON bytes (orjson, as the memo writes them), or None when JSON cannot hold
-    them (nesting past orjson's limit and the standard library's)."""
+    """Blocks as JSON bytes (as the memo writes them), or None when JSON cannot hold them
+    (nesting past orjson's limit and the standard library's)."""
     try:
-        return orjson.dumps(blocks)
-    except TypeError:   # an integer over 64 bits, or nesting orjson refuses: the standard library
-        try:
-            return json.dumps(blocks, ensure_ascii=False).encode("utf-8")
-        except (TypeError, ValueError, RecursionError):
-            return None
+        return jsonbytes.dumps(blocks)
+    except (TypeError, ValueError, RecursionError):
+        return None
 
 
-decode = orjson.loads
+decode = jsonbytes.loads
 
 
 def compact(blocks):
