@@ -82,10 +82,10 @@ def compile_book(loaded: LoadedManifest, render: bool = True, progress=None,
     problems += lint.similar_posts([(d.entry.post, [h.text for h in d.headings]) for d in body_entries])
     problems += repeated.unremoved([(d.entry.post, d.blocks, d.edges) for d in body_entries], loaded.name)
     contexts = [link_context(d, loaded, routes) for d in drafts]
-    rendered = rendering.render(drafts, contexts, say, html=render, cache=cache)
+    rendered = rendering.render(drafts, contexts, say, html=render, cache=cache, ast=ast)
     problems += rendered.problems
     problems += permalinks.suspects_report(loaded, routes)
-    chapters = [to_chapter(d, blocks if ast else None, html) for d, blocks, html in zip(drafts, rendered.blocks, rendered.html)]
+    chapters = [to_chapter(d, blocks, html) for d, blocks, html in zip(drafts, rendered.blocks, rendered.html)]
     book = Book(
         meta=metadata(loaded, [c for c in chapters if c.kind == "chapter"], cover),
         root=root,

@@ -43,20 +43,22 @@ class Finished:
 @dataclass(frozen=True)
 class Rendered:
     """Every chapter after links and rendering, in draft order, and what they gathered."""
-    blocks: list[list]
+    blocks: list                # a chapter's final blocks (kept as JSON), None when not asked for (`ast`)
     html: list[str]
     assets: dict[str, Path]
     problems: list[Diagnostic]
 
 
 def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | str = True,
-           cache: pandoc.Cache | None = None) -> Rendered:
+           cache: pandoc.Cache | None = None, ast: bool = True) -> Rendered:
     """Walk each chapter's links; with `html`, render it through pandoc and finish the fragment.
     `html="raw"` (no backend of the build prints the fragments: the Typst PDF alone) renders only
     the chapters holding raw HTML, whose links and images only the fragment shows (same problems
     reported, fragments of the others left empty).
     With the build cache's memo (`cache.memo`), a chapter stored under its key whose links and
-    images still resolve as they did is not done again (compile/memos.py)."""
+    images still resolve as they did is not done again (compile/memos.py).
+    `ast=False`: no chapter's final blocks are given back (no backend reads them); they are kept
+    as JSON only for the memo, and not at all without it."""
     memo = getattr(cache, "memo", None)
     keys = [memos.chapter_key(memo, d, c, html) if memo is not None else None for d, c in zip(drafts, contexts)]
     done: dict[int, dict] = {}
@@ -72,27 +74,29 @@ def render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | s
     todo = [i for i in range(len(drafts)) if i not in done]
     logged = [replace(contexts[i], log=[]) if keys[i] is not None else contexts[i] for i in todo]
     # with the memo, pandoc's answer is kept in the chapter's entry: not kept twice
-    for k, value in enumerate(_render([drafts[i] for i in todo], logged, say, html, cache if memo is None else None)):
+    rendered = _render([drafts[i] for i in todo], logged, say, html, cache if memo is None else None,
+                       keep=ast or memo is not None)
+    for k, value in enumerate(rendered):
         i = todo[k]
         done[i] = value
         if keys[i] is not None and not any(p["code"] in ("CB115", "CB150") for p in value["problems"]):
-            blocks = value["blocks"]
-            if isinstance(blocks, memos.StoredBlocks):
-                memo.put_raw("chapter-blocks", keys[i], blocks.payload, again=i in stale)
-            else:
-                memo.put("chapter-blocks", keys[i], blocks, again=i in stale)
+            if isinstance(value["blocks"], memos.StoredBlocks):   # else JSON cannot hold them: not kept
+                memo.put_raw("chapter-blocks", keys[i], value["blocks"].payload, again=i in stale)
             memo.put("chapter", keys[i], {**value, "blocks": None, "log": logged[k].log}, again=i in stale)
     assets: dict[str, Path] = {}
     problems: list[Diagnostic] = []
     for i in range(len(drafts)):
         assets.update((href, Path(path)) for href, path in done[i]["assets"].items())
         problems += memos.diagnostics_of(done[i]["problems"])
-    return Rendered([done[i]["blocks"] for i in range(len(drafts))], [done[i]["html"] or "" for i in range(len(drafts))],
+    return Rendered([done[i]["blocks"] if ast else None for i in range(len(drafts))],
+                    [done[i]["html"] or "" for i in range(len(drafts))],
                     dict(sorted(assets.items())), problems)
 
 
-def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | str, cache) -> list[dict]:
-    """Each chapter's links walk and, with `html`, its fragment: memo values (compile/memos.py)."""
+def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | str, cache,
+            keep: bool = True) -> list[dict]:
+    """Each chapter's links walk and, with `html`, its fragment: memo values (compile/memos.py).
+    `keep=False`: the final blocks are let go, not kept as JSON (nothing will read them)."""
     linked: list[Linked | None] = [None] * len(drafts)
 
     def prepare(i: int) -> list:
@@ -103,9 +107,10 @@ def _render(drafts: list[Draft], contexts: list[LinkContext], say, html: bool | 
         return linked[i].blocks
 
     def compact(i: int) -> None:
-        """Chapter i's final blocks kept as JSON bytes (memos.compact), and the draft's parse, which
-        nothing reads after the walk, let go: a book's memory no longer grows with its chapters' ASTs."""
-        linked[i] = replace(linked[i], blocks=memos.compact(linked[i].blocks))
+        """Chapter i's final blocks kept as JSON bytes (memos.compact; let go without `keep`), and
+        the draft's parse, which nothing reads after the walk, let go: a book's memory no longer
+        grows with its chapters' ASTs."""
+        linked[i] = replace(linked[i], blocks=memos.compact(linked[i].blocks) if keep else None)
         drafts[i].blocks = []
 
     if html == "raw":   # no backend prints the fragments: render only what raw HTML may report on
