@@ -13,3 +13,15 @@ def remove_keep_tail(element) -> None:
         else:
             parent.text = (parent.text or "") + element.tail
     parent.remove(element)
+
+
+def text_slots(element):
+    """(node, "text" | "tail") for each piece of text inside `element`, in reading order (the
+    element's own text, then each child's content and the text that follows the child)."""
+    if element.text:
+        yield element, "text"
+    for child in element:
+        if isinstance(child.tag, str):
+            yield from text_slots(child)
+        if child.tail:
+            yield child, "tail"

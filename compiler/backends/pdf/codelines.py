@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import lxml.html
 
+from compiler.support.htmltree import text_slots
+
 STEP = 2                 # continuation lines hang this many characters further in than their line
 COLUMNS = 66             # characters of the code font on one line of the default page (A5, 10.5pt)
 FEW_WRAPS = 3            # a longest line needing more lines than this sets the block smaller
@@ -96,23 +98,12 @@ def _join_indentation(line) -> None:
     """A WORD JOINER (U+2060, no width, no glyph in the PDF's text) between a line's indentation
     and its first character. Without it, a line whose text ends exactly at the box's edge is
     broken after its leading spaces by WeasyPrint, leaving an empty first line."""
-    for node, attribute in _text_slots(line):
+    for node, attribute in text_slots(line):
         text = getattr(node, attribute)
         stripped = text.lstrip(" \t")
         if stripped:
             setattr(node, attribute, text[:len(text) - len(stripped)] + WORD_JOINER + stripped)
             return
-
-
-def _text_slots(element):
-    """(element, "text" | "tail") for each piece of text inside `element`, in reading order."""
-    if element.text:
-        yield element, "text"
-    for child in element:
-        if isinstance(child.tag, str):
-            yield from _text_slots(child)
-        if child.tail:
-            yield child, "tail"
 
 
 def _break_between_tokens(line) -> None:

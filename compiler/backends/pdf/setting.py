@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from compiler.support.htmltree import text_slots
+
 NBSP = "\u00a0"
 _HEADINGS = ("h2", "h3", "h4", "h5", "h6")
 _LONG_TOKEN = re.compile(r"\S{22,}")
@@ -91,17 +93,7 @@ def _add_class(element, name: str) -> None:
 
 def _tie_heading(heading) -> None:
     """The last text node of the heading gets the tie (markup inside headings is kept)."""
-    found: list = []
-
-    def visit(node) -> None:
-        if node.text and node.text.strip():
-            found.append((node, "text"))
-        for child in node:
-            if isinstance(child.tag, str):
-                visit(child)
-            if child.tail and child.tail.strip():
-                found.append((child, "tail"))
-    visit(heading)
+    found = [(node, attr) for node, attr in text_slots(heading) if getattr(node, attr).strip()]
     if not found:
         return
     node, attr = found[-1]
