@@ -87,7 +87,7 @@ def main(manifest: Path, repeat: int = 1) -> None:
             pandoc = measure([pandoc_path(), "--file-scope", "-f", "commonmark_x", "-t", "html", "-s",
                               "--metadata", "title=Bench", "-o", str(Path(tmp) / "pandoc.html"), *posts], folder)
             build = measure([sys.executable, "-m", "compiler", "-q", "build", str(manifest), "--format", "html",
-                             "--out", str(Path(tmp) / "cli")], HERE.parent)
+                             "--no-cache", "--out", str(Path(tmp) / "cli")], HERE.parent)   # cold, as pandoc is
             pairs.append((pandoc, build))
         split = measure([sys.executable, str(Path(__file__).resolve()), "--stage", str(manifest),
                          str(Path(tmp) / "stage")], HERE.parent)

@@ -111,7 +111,7 @@ def main() -> None:
 
     out = work / "typst-out"
     report["typst"] = measure([sys.executable, "-m", "compiler", "build", str(manifest), "-f", "pdf",
-                               "--pdf-engine", "typst", "-o", str(out), "-q"], book_dir, env)
+                               "--pdf-engine", "typst", "--no-cache", "-o", str(out), "-q"], book_dir, env)
     report["typst"]["pages"] = pages(next(out.glob("*.pdf"), out / "none"))
 
     if args.skip_raw:
@@ -135,7 +135,7 @@ def main() -> None:
     if args.weasyprint:
         wout = work / "weasyprint-out"
         report["weasyprint"] = measure([sys.executable, "-m", "compiler", "build", str(manifest), "-f", "pdf",
-                                        "-o", str(wout), "-q"], book_dir, env)
+                                        "--no-cache", "-o", str(wout), "-q"], book_dir, env)
         report["weasyprint"]["pages"] = pages(next(wout.glob("*.pdf"), wout / "none"))
         report["typst_over_weasyprint"] = round(report["typst"]["seconds"] / report["weasyprint"]["seconds"], 3)
     report["typst_over_raw"] = round(report["typst"]["seconds"] / report["raw"]["seconds"], 3)
